@@ -1,0 +1,221 @@
+/**
+ * The `okno` command line. Every command has --help. Configuration comes from OKNO_* variables and
+ * the file named by --config or OKNO_CONFIG; it is validated before anything else runs.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, configReference, loadConfig, redactedConfig, type Config } from '../config/config.js';
+import { migrateToLatest } from '../storage/db.js';
+import { openConfiguredDatabase, startServer } from '../server/serve.js';
+import { recordAudit, SYSTEM_CONTEXT, verifyAuditChain } from '../audit/audit-log.js';
+import { seedDemo } from '../demo/seed.js';
+import { DEMO_PEOPLE } from '../demo/people.js';
+import { devIssuer } from '../identity/dev-provider-info.js';
+import { systemClock } from '../shared/clock.js';
+import { RecordingsRepository } from '../storage/repositories/recordings.js';
+import { checkRecordings, describeReport } from '../recording/check.js';
+import { recordingDir } from '../recording/paths.js';
+import { verifyExportPackage } from '../recording/export.js';
+import { loadExportPublicKey, loadOrCreateExportKey, publicKeyFromPem } from '../recording/export-key.js';
+
+const program = new Command();
+program
+  .name('okno')
+  .description('Okno — video for public institutions: live viewing for parents, recording for offices')
+  .addOption(new Option('-c, --config <file>', 'JSON config file (default: $OKNO_CONFIG)'))
+  .showHelpAfterError();
+
+function config(): Config {
+  const file = program.opts<{ config?: string }>().config;
+  return loadConfig(file ? { file } : {});
+}
+
+function fail(e: unknown): never {
+  if (e instanceof ConfigError) console.error(e.message);
+  else console.error(`okno: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(e instanceof ConfigError ? 78 : 1);
+}
+
+function onSignals(close: () => Promise<void>): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+}
+
+program
+  .command('serve')
+  .description('run the server (API, identity, media) with the configured settings')
+  .action(async () => {
+    const cfg = config();
+    const running = await startServer(cfg);
+    onSignals(() => running.close());
+    console.error(`okno listening on ${running.url} (public URL ${cfg.publicUrl})`);
+  });
+
+program
+  .command('demo')
+  .description('run the demo on embedded defaults: SQLite, the development identity provider and demo data')
+  .option('--reset', 'delete the demo database first and seed it anew (SQLite only)')
+  .action(async (opts: { reset?: boolean }) => {
+    const cfg = config();
+    if (cfg.mode === 'production') fail(new Error('the demo is refused in production mode'));
+    if (opts.reset) {
+      if (cfg.databaseUrl) fail(new Error('--reset works only on the embedded SQLite database'));
+      for (const f of ['okno.db', 'okno.db-wal', 'okno.db-shm'])
+        rmSync(path.join(cfg.dataDir, f), { force: true });
+    }
+    const running = await startServer(cfg, {
+      beforeListen: async (db) => {
+        await seedDemo(db.kysely, devIssuer(cfg.publicUrl), new Date());
+      },
+    });
+    onSignals(() => running.close());
+    const lines = [
+      '',
+      `  Okno demo is running: ${cfg.publicUrl}`,
+      '',
+      "  Log in as any demo person on the development identity provider's page:",
+      ...DEMO_PEOPLE.map((p) => `    ${p.displayName.padEnd(28)} ${p.description}`),
+      '',
+      '  Stop with Ctrl+C. `npm start -- --reset` recreates the demo data.',
+      '',
+    ];
+    console.error(lines.join('\n'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const cfg = config();
+    const db = openConfiguredDatabase(cfg);
+    try {
+      const results = (await migrateToLatest(db)) ?? [];
+      console.log(
+        results.length
+          ? results.map((r) => `applied ${r.migrationName}`).join('\n')
+          : `${db.description}: up to date`,
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+const configCmd = program.command('config').description('inspect the configuration');
+configCmd
+  .command('check')
+  .description('validate the configuration (file and OKNO_* variables) and print it with secrets masked')
+  .action(() => {
+    const cfg = config();
+    console.log(JSON.stringify(redactedConfig(cfg), null, 2));
+    console.error('configuration is valid');
+  });
+configCmd
+  .command('reference')
+  .description('print every setting as a Markdown table (file key, variable, type, default, meaning)')
+  .action(() => console.log(configReference()));
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description(
+    'walk the hash chain; exit 1 and name the first bad entry if any was edited, removed or reordered',
+  )
+  .action(async () => {
+    const db = openConfiguredDatabase(config());
+    try {
+      const r = await verifyAuditChain(db.kysely);
+      if (r.ok) console.log(`audit chain intact: ${r.entries} entries`);
+      else {
+        console.log(
+          `audit chain BROKEN at entry ${r.firstBad!.seq}${r.firstBad!.id ? ` (${r.firstBad!.id})` : ''}: ${r.firstBad!.problem}`,
+        );
+        process.exitCode = 1;
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
+const recordings = program.command('recordings').description('recorded video: segment files and their index');
+recordings
+  .command('check')
+  .description(
+    'reconcile segment files and index rows (orphan files, missing files, sizes, sha256, hash chain); ' +
+      'exit 1 when something is wrong',
+  )
+  .option('--repair', 'index salvageable orphan files and finish interrupted deletes (never deletes video)')
+  .action(async (opts: { repair?: boolean }) => {
+    const cfg = config();
+    const db = openConfiguredDatabase(cfg);
+    try {
+      const repo = new RecordingsRepository(db.kysely);
+      const cameras = await db.kysely.selectFrom('cameras').select('id').execute();
+      const report = await checkRecordings(recordingDir(cfg), repo, systemClock, {
+        repair: opts.repair === true,
+        verifyHashes: true,
+        knownCameras: new Set(cameras.map((c) => c.id)),
+      });
+      for (const line of describeReport(report)) console.log(line);
+      if (report.actions.length > 0)
+        await recordAudit(
+          db.kysely,
+          SYSTEM_CONTEXT,
+          {
+            action: 'recording.repair',
+            targetKind: 'recordings',
+            reason: 'okno recordings check --repair',
+            details: { actions: report.actions.slice(0, 200) },
+          },
+          new Date(),
+        );
+      const unresolved =
+        report.orphans.some((o) => o.action !== 'indexed' && !o.action.startsWith('removed')) ||
+        report.unfinishedDeletes.some((d) => d.action !== 'delete finished') ||
+        report.missingFiles.length + report.sizeMismatches.length + report.hashMismatches.length > 0 ||
+        report.chainBreaks.length > 0;
+      console.log(
+        unresolved ? 'recordings check: PROBLEMS FOUND' : 'recordings check: files and index agree',
+      );
+      if (unresolved) process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  });
+
+const exportCmd = program.command('export').description('signed export packages of recordings');
+exportCmd
+  .command('verify')
+  .description("check an export package against the site's public key; exit 1 and name the altered part")
+  .argument('<file>', 'the .tar package')
+  .option('--public-key <pem>', "the site's public key (PEM); default: the key in DATA_DIR")
+  .action(async (file: string, opts: { publicKey?: string }) => {
+    const key = opts.publicKey
+      ? publicKeyFromPem(readFileSync(opts.publicKey))
+      : loadExportPublicKey(config().dataDir);
+    const r = await verifyExportPackage(file, key);
+    if (r.manifest)
+      console.log(
+        `export ${r.manifest.exportId}: camera ${r.manifest.camera?.name}, ${r.manifest.range?.requested?.from} — ` +
+          `${r.manifest.range?.requested?.to}, by ${r.manifest.requestedBy?.displayName} (${r.manifest.reason})`,
+      );
+    for (const line of r.passed) console.log(`ok       ${line}`);
+    for (const line of r.problems) console.log(`ALTERED  ${line}`);
+    console.log(r.ok ? 'export intact' : 'export NOT intact');
+    if (!r.ok) process.exitCode = 1;
+  });
+exportCmd
+  .command('public-key')
+  .description("print the site's export verification key (PEM) and its id (made on first use)")
+  .action(() => {
+    const key = loadOrCreateExportKey(config().dataDir);
+    process.stdout.write(key.publicKeyPem);
+    console.error(`key id (sha256 of the public key): ${key.keyId}`);
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,286 @@
+/**
+ * Demo data: a demo city with two kindergartens (one a free pilot), groups with children and parents,
+ * and a guardianship office with workplaces; cameras are synthetic sources (`demo:` URLs, a test pattern
+ * with a clock and the camera's name). Seeding is idempotent: it does nothing when the demo city exists.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, Role, ScopeKind } from '../storage/schema.js';
+import { newId } from '../shared/ids.js';
+import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
+import { DEMO_PEOPLE, type DemoSubject } from './people.js';
+
+export const DEMO_REGION_NAME = 'Демо-город';
+
+export interface SeedResult {
+  created: boolean;
+  regionId: string;
+}
+
+export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date): Promise<SeedResult> {
+  const existing = await db
+    .selectFrom('regions')
+    .select('id')
+    .where('name', '=', DEMO_REGION_NAME)
+    .executeTakeFirst();
+  if (existing) return { created: false, regionId: existing.id };
+  return db.transaction().execute(async (trx) => {
+    const ts = now.toISOString();
+    const stamp = { created_at: ts, updated_at: ts };
+    const today = ts.slice(0, 10);
+    const regionId = newId();
+    await trx
+      .insertInto('regions')
+      .values({ id: regionId, name: DEMO_REGION_NAME, ...stamp })
+      .execute();
+
+    const institution = async (
+      kind: 'kindergarten' | 'office',
+      name: string,
+      freePilot: boolean,
+      fee: number | null,
+    ) => {
+      const id = newId();
+      await trx
+        .insertInto('institutions')
+        .values({
+          id,
+          region_id: regionId,
+          kind,
+          name,
+          time_zone: 'Europe/Moscow',
+          free_pilot: freePilot ? 1 : 0,
+          monthly_fee_minor: fee,
+          consent_required: kind === 'kindergarten' ? 1 : 0,
+          ...stamp,
+        })
+        .execute();
+      return id;
+    };
+    const room = async (
+      institutionId: string,
+      kind: 'group' | 'workplace' | 'entrance' | 'hall',
+      zone: 'common' | 'restricted',
+      name: string,
+    ) => {
+      const id = newId();
+      await trx
+        .insertInto('rooms')
+        .values({ id, institution_id: institutionId, kind, zone, name, ...stamp })
+        .execute();
+      return id;
+    };
+    const camera = async (
+      roomId: string,
+      name: string,
+      recording: 'off' | 'continuous' | 'manual' = 'off',
+    ) => {
+      const id = newId();
+      await trx
+        .insertInto('cameras')
+        .values({
+          id,
+          room_id: roomId,
+          name,
+          source_url: `demo:${name}`,
+          source_username: null,
+          source_password: null,
+          rtsp_transport: 'tcp',
+          enabled: 1,
+          audio_allowed: 0,
+          recording_policy: recording,
+          ...stamp,
+        })
+        .execute();
+      return id;
+    };
+    const schedule = async (roomId: string, days: number[], start: string, end: string) => {
+      for (const weekday of days)
+        await trx
+          .insertInto('viewing_schedules')
+          .values({ id: newId(), room_id: roomId, weekday, start_time: start, end_time: end, created_at: ts })
+          .execute();
+    };
+    const consent = async (roomId: string) =>
+      trx
+        .insertInto('consents')
+        .values({
+          id: newId(),
+          room_id: roomId,
+          status: 'given',
+          recorded_by: null,
+          note: 'demo',
+          recorded_at: ts,
+        })
+        .execute();
+
+    const kg1 = await institution('kindergarten', 'Детский сад №1 «Солнышко»', false, 30000);
+    const kg2 = await institution('kindergarten', 'Детский сад №2 «Берёзка» (пилот)', true, null);
+    const office = await institution('office', 'Отдел опеки и попечительства', false, null);
+
+    const bees = await room(kg1, 'group', 'common', 'Группа «Пчёлки»');
+    const stars = await room(kg1, 'group', 'common', 'Группа «Звёздочки»');
+    const bedroom = await room(kg1, 'group', 'restricted', 'Спальня «Пчёлок»');
+    const entrance1 = await room(kg1, 'entrance', 'common', 'Вход');
+    const daisies = await room(kg2, 'group', 'common', 'Группа «Ромашки»');
+    const desk1 = await room(office, 'workplace', 'common', 'Кабинет 1 — приём граждан');
+    const desk2 = await room(office, 'workplace', 'common', 'Кабинет 2 — приём граждан');
+
+    await camera(bees, 'Пчёлки — игровая');
+    await camera(stars, 'Звёздочки — игровая');
+    await camera(bedroom, 'Пчёлки — спальня');
+    await camera(entrance1, 'Солнышко — вход');
+    await camera(daisies, 'Ромашки — игровая');
+    await camera(desk1, 'Кабинет 1', 'continuous');
+    await camera(desk2, 'Кабинет 2', 'manual');
+
+    // The demo's groups are open to parents all day, every day, so the demo works at any hour;
+    // «Звёздочки» keeps real kindergarten hours and has no consent yet, to show both refusals.
+    await schedule(bees, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
+    await schedule(daisies, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
+    await schedule(stars, [1, 2, 3, 4, 5], '08:00', '18:00');
+    await consent(bees);
+    await consent(daisies);
+
+    const persons = new Map<DemoSubject, string>();
+    for (const p of DEMO_PEOPLE) {
+      const id = newId();
+      persons.set(p.subject, id);
+      await trx
+        .insertInto('persons')
+        .values({
+          id,
+          issuer,
+          subject: p.subject,
+          display_name: p.displayName,
+          email: p.email,
+          phone: null,
+          disabled: 0,
+          ...stamp,
+        })
+        .execute();
+    }
+    const bind = async (subject: DemoSubject, role: Role, scopeKind: ScopeKind, scopeId: string) =>
+      trx
+        .insertInto('role_bindings')
+        .values({
+          id: newId(),
+          person_id: persons.get(subject)!,
+          role,
+          scope_kind: scopeKind,
+          scope_id: scopeId,
+          created_at: ts,
+        })
+        .execute();
+    await bind('demo-kg-admin', 'kindergarten_admin', 'institution', kg1);
+    await bind('demo-operator', 'city_operator', 'region', regionId);
+    await bind('demo-auditor', 'auditor', 'region', regionId);
+    await bind('demo-employee', 'employee', 'room', desk1);
+    await bind('demo-inspector', 'inspector', 'region', regionId);
+
+    const child = async (
+      institutionId: string,
+      name: string,
+      ref: string,
+      groupId: string,
+      parent: DemoSubject,
+    ) => {
+      const id = newId();
+      await trx
+        .insertInto('children')
+        .values({
+          id,
+          institution_id: institutionId,
+          full_name: name,
+          birth_date: '2021-05-14',
+          external_ref: ref,
+          ...stamp,
+        })
+        .execute();
+      await trx
+        .insertInto('enrolments')
+        .values({
+          id: newId(),
+          child_id: id,
+          room_id: groupId,
+          start_date: '2025-09-01',
+          end_date: null,
+          ...stamp,
+        })
+        .execute();
+      {
+        await trx
+          .insertInto('guardian_links')
+          .values({
+            id: newId(),
+            person_id: persons.get(parent)!,
+            child_id: id,
+            relation: 'parent',
+            verified: 1,
+            ...stamp,
+          })
+          .execute();
+        await trx
+          .insertInto('subscriptions')
+          .values({
+            id: newId(),
+            person_id: persons.get(parent)!,
+            child_id: id,
+            status: 'active',
+            monthly_fee_minor: null,
+            ...stamp,
+          })
+          .execute();
+      }
+      return id;
+    };
+    await child(kg1, 'Маша Иванова', 'KG1-001', bees, 'demo-parent-anna');
+    await child(kg2, 'Ваня Смирнов', 'KG2-001', daisies, 'demo-parent-petr');
+    // Children without a demo parent fill the groups.
+    await insertChildren(trx, kg1, stars, ['Дима Орлов', 'Соня Белова'], 'KG1-1', stamp);
+    await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
+
+    await appendAudit(
+      trx,
+      SYSTEM_CONTEXT,
+      { action: 'demo.seed', targetKind: 'region', targetId: regionId, details: { today } },
+      now,
+    );
+    return { created: true, regionId };
+  });
+}
+
+async function insertChildren(
+  trx: Transaction<Database>,
+  institutionId: string,
+  roomId: string,
+  names: string[],
+  refPrefix: string,
+  stamp: { created_at: string; updated_at: string },
+): Promise<void> {
+  let n = 0;
+  for (const full_name of names) {
+    const id = newId();
+    await trx
+      .insertInto('children')
+      .values({
+        id,
+        institution_id: institutionId,
+        full_name,
+        birth_date: null,
+        external_ref: `${refPrefix}${++n}`,
+        ...stamp,
+      })
+      .execute();
+    await trx
+      .insertInto('enrolments')
+      .values({
+        id: newId(),
+        child_id: id,
+        room_id: roomId,
+        start_date: '2025-09-01',
+        end_date: null,
+        ...stamp,
+      })
+      .execute();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Rooms: group rooms (kindergartens), workplaces (offices), entrances and halls (both). The zone says
+ * whether parents may ever see the room's cameras (`common`) or never (`restricted`).
+ */
+import type { Page, PageRequest } from '../../storage/repositories/pagination.js';
+import type { InstitutionKind } from '../../storage/repositories/places.js';
+import type { RoomRow } from '../../storage/repositories/rooms.js';
+import { newId } from '../../shared/ids.js';
+import { AppError } from '../../shared/errors.js';
+import { authorize, requireVisible } from '../scope.js';
+import { auditEvent, change, found, nowIso, placeOf, read, type AdminDeps, type Caller } from './context.js';
+import { invalid, requiredText } from './rules.js';
+import type { RoomCreate, RoomPatch, RoomView } from './schemas.js';
+import { pageOf, roomView } from './views.js';
+
+const KINDS_IN: Record<InstitutionKind, readonly RoomRow['kind'][]> = {
+  kindergarten: ['group', 'entrance', 'hall'],
+  office: ['workplace', 'entrance', 'hall'],
+};
+
+function checkKind(kind: RoomRow['kind'], institutionKind: InstitutionKind): void {
+  if (!KINDS_IN[institutionKind].includes(kind))
+    throw invalid(
+      'body/kind',
+      `a ${institutionKind} has no ${kind} rooms (allowed: ${KINDS_IN[institutionKind].join(', ')})`,
+    );
+}
+
+export async function listRooms(
+  deps: AdminDeps,
+  caller: Caller,
+  institutionId: string,
+  filter: { kind?: RoomRow['kind'] | undefined },
+  page: PageRequest,
+): Promise<Page<RoomView>> {
+  const r = read(deps);
+  authorize(caller.principal, 'room', 'read', await placeOf(r, 'institution', institutionId), 'institution');
+  return pageOf(await r.rooms.list(institutionId, filter, page), roomView);
+}
+
+export async function getRoom(deps: AdminDeps, caller: Caller, id: string): Promise<RoomView> {
+  const r = read(deps);
+  requireVisible(caller.principal, 'room', await r.places.locate('room', id));
+  return roomView(found(await r.rooms.find(id), 'room'));
+}
+
+export async function createRoom(
+  deps: AdminDeps,
+  caller: Caller,
+  institutionId: string,
+  input: RoomCreate,
+): Promise<RoomView> {
+  const name = requiredText('body/name', input.name);
+  return change(deps, caller, async (r) => {
+    const place = await placeOf(r, 'institution', institutionId);
+    const grant = authorize(caller.principal, 'room', 'create', place, 'institution');
+    checkKind(input.kind, place.institution!.kind);
+    const now = nowIso(deps);
+    const row = await r.rooms.insert({
+      id: newId(),
+      institution_id: institutionId,
+      kind: input.kind,
+      zone: input.zone,
+      name,
+      created_at: now,
+      updated_at: now,
+    });
+    const after = roomView({ ...row, consent_status: null, consent_recorded_at: null });
+    return {
+      result: after,
+      grant,
+      audit: auditEvent('room', 'create', { id: row.id, institutionId }, null, after),
+    };
+  });
+}
+
+export async function updateRoom(
+  deps: AdminDeps,
+  caller: Caller,
+  id: string,
+  patch: RoomPatch,
+): Promise<RoomView> {
+  const name = patch.name === undefined ? undefined : requiredText('body/name', patch.name);
+  return change(deps, caller, async (r) => {
+    const place = await placeOf(r, 'room', id);
+    const grant = authorize(caller.principal, 'room', 'update', place);
+    const current = found(await r.rooms.find(id), 'room');
+    if (patch.kind !== undefined && patch.kind !== current.kind) {
+      checkKind(patch.kind, place.institution!.kind);
+      if (current.kind === 'group' && (await r.rooms.hasEnrolments(id)))
+        throw new AppError('conflict', 'children are enrolled in this group: it stays a group room');
+    }
+    const row = await r.rooms.update(id, {
+      kind: patch.kind,
+      zone: patch.zone,
+      name,
+      updated_at: nowIso(deps),
+    });
+    const before = roomView(current);
+    const after = roomView(found(row, 'room'));
+    return {
+      result: after,
+      grant,
+      audit: auditEvent('room', 'update', { id, institutionId: current.institution_id }, before, after),
+    };
+  });
+}
+
+export async function deleteRoom(deps: AdminDeps, caller: Caller, id: string): Promise<void> {
+  await change(
+    deps,
+    caller,
+    async (r) => {
+      const grant = authorize(caller.principal, 'room', 'delete', await placeOf(r, 'room', id));
+      const before = roomView(found(await r.rooms.find(id), 'room'));
+      await r.rooms.delete(id);
+      const bindings = await r.roleBindings.deleteScoped('room', id);
+      return {
+        result: undefined,
+        grant,
+        audit: auditEvent('room', 'delete', { id, institutionId: before.institutionId }, before, null, {
+          roleBindingsRemoved: bindings,
+        }),
+      };
+    },
+    { foreignKey: 'the room still has cameras or enrolments: remove them first' },
+  );
+}

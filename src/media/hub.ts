@@ -1,0 +1,396 @@
+/**
+ * Live hub of one camera: fans fragments out to viewers without ever waiting for one.
+ *
+ * - Keeps the init segment and every fragment since the last keyframe (the GOP cache), so a new
+ *   viewer gets init + keyframe + the rest of the GOP at once and its picture appears immediately.
+ * - Each viewer writes through its sink until the sink reports backpressure (write() returns false);
+ *   then fragments wait in the viewer's own bounded queue (bytes and count). When that queue would
+ *   overflow, everything queued is dropped (counted) and the viewer resumes at the next keyframe.
+ *   The publisher's cost per viewer is a push or a write call; it never blocks on a viewer.
+ * - A new init segment (ffmpeg restarted) is a discontinuity: every viewer gets the new init and
+ *   resumes at the next keyframe. The transport tells its player to reset on a second init.
+ */
+import { EventEmitter } from 'node:events';
+import type { Fragment, InitSegment } from './fmp4.js';
+
+export interface DeliveryInfo {
+  kind: 'init' | 'fragment';
+  /** For fragments: starts with a keyframe. Always true for init. */
+  keyframe: boolean;
+  /** Increases with every new init segment, so a transport can tell a restart. */
+  generation: number;
+}
+
+/** Where a viewer's bytes go: a WebSocket, a socket, an HLS part buffer… */
+export interface ViewerSink {
+  /**
+   * Hands over one message (init or fragment, never split). Returns false when the transport's buffer
+   * is above its limit: the message is taken, but the hub sends nothing more until onDrain fires.
+   */
+  write(data: Buffer, info: DeliveryInfo): boolean;
+  /** The hub registers its drain callback once; the sink calls it whenever it can take more. */
+  onDrain(callback: () => void): void;
+  /** Called once when the hub ends the subscription (hub closed, sink failed). */
+  close?(reason: string): void;
+}
+
+export interface HubOptions {
+  /** Per-viewer queue limit, bytes. Default 2 MiB. */
+  maxQueueBytes?: number;
+  /** Per-viewer queue limit, fragments. Default 64. */
+  maxQueueFragments?: number;
+  /** GOP cache limits; a GOP beyond them is not cached (new viewers then wait for a keyframe). */
+  maxCacheBytes?: number;
+  maxCacheFragments?: number;
+}
+
+export interface ViewerStats {
+  id: number;
+  queuedBytes: number;
+  queuedFragments: number;
+  /** Sink reported backpressure and has not drained yet. */
+  blocked: boolean;
+  waitingForKeyframe: boolean;
+  /** How many times the queue overflowed and was dropped back to the next keyframe. */
+  drops: number;
+  droppedFragments: number;
+  droppedBytes: number;
+  sentFragments: number;
+  sentBytes: number;
+}
+
+export interface HubStats {
+  viewers: number;
+  generation: number;
+  hasInit: boolean;
+  cachedFragments: number;
+  cachedBytes: number;
+  publishedFragments: number;
+  publishedBytes: number;
+  /** Sum over current and past viewers. */
+  drops: number;
+}
+
+export interface HubEvents {
+  /** Viewer count changed (for idle timeouts and metrics). */
+  viewers: [count: number];
+  /** A viewer's queue overflowed; log at a limited rate. */
+  drop: [stats: ViewerStats];
+}
+
+export const DEFAULT_MAX_QUEUE_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUE_FRAGMENTS = 64;
+export const DEFAULT_MAX_CACHE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_CACHE_FRAGMENTS = 2000;
+
+interface QueueItem {
+  data: Buffer;
+  info: DeliveryInfo;
+}
+
+export class Viewer {
+  private queue: QueueItem[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private blocked = false;
+  private waitingForKeyframe = true;
+  private closed = false;
+  private drops = 0;
+  private droppedFragments = 0;
+  private droppedBytes = 0;
+  private sentFragments = 0;
+  private sentBytes = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly sink: ViewerSink,
+    private readonly hub: LiveHub,
+    private readonly maxQueueBytes: number,
+    private readonly maxQueueFragments: number,
+  ) {
+    sink.onDrain(() => this.onDrain());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Ends this subscription. */
+  close(reason = 'closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearQueue();
+    this.hub.detach(this);
+    try {
+      this.sink.close?.(reason);
+    } catch {
+      // the transport is going away anyway
+    }
+  }
+
+  stats(): ViewerStats {
+    return {
+      id: this.id,
+      queuedBytes: this.queuedBytes,
+      queuedFragments: this.queue.length - this.queueHead,
+      blocked: this.blocked,
+      waitingForKeyframe: this.waitingForKeyframe,
+      drops: this.drops,
+      droppedFragments: this.droppedFragments,
+      droppedBytes: this.droppedBytes,
+      sentFragments: this.sentFragments,
+      sentBytes: this.sentBytes,
+    };
+  }
+
+  /** @internal A new init segment: restart from it, then the next keyframe. */
+  startGeneration(init: InitSegment, generation: number, cache: readonly Fragment[]): void {
+    if (this.closed) return;
+    this.clearQueue();
+    this.waitingForKeyframe = true;
+    this.deliver({ data: init.data, info: { kind: 'init', keyframe: true, generation } });
+    for (const fragment of cache) this.offer(fragment, generation, false);
+  }
+
+  /** @internal Offers a fragment; `limit` false for the initial GOP burst. */
+  offer(fragment: Fragment, generation: number, limit = true): void {
+    if (this.closed) return;
+    if (this.waitingForKeyframe) {
+      if (!fragment.keyframe) return;
+      this.waitingForKeyframe = false;
+    }
+    const item: QueueItem = {
+      data: fragment.data,
+      info: { kind: 'fragment', keyframe: fragment.keyframe, generation },
+    };
+    if (!this.blocked && this.queueHead === this.queue.length) {
+      this.deliver(item);
+      return;
+    }
+    const queued = this.queue.length - this.queueHead;
+    if (
+      limit &&
+      (this.queuedBytes + item.data.length > this.maxQueueBytes || queued + 1 > this.maxQueueFragments)
+    ) {
+      this.drops++;
+      this.droppedFragments += queued;
+      this.droppedBytes += this.queuedBytes;
+      this.clearQueue();
+      this.hub.noteDrop(this);
+      if (!fragment.keyframe) {
+        this.droppedFragments++;
+        this.droppedBytes += item.data.length;
+        this.waitingForKeyframe = true;
+        return;
+      }
+    }
+    this.queue.push(item);
+    this.queuedBytes += item.data.length;
+    if (!this.blocked) this.flush();
+  }
+
+  private deliver(item: QueueItem): void {
+    if (this.blocked || this.queueHead < this.queue.length) {
+      this.queue.push(item);
+      this.queuedBytes += item.data.length;
+      return;
+    }
+    this.writeNow(item);
+  }
+
+  private writeNow(item: QueueItem): void {
+    let ok: boolean;
+    try {
+      ok = this.sink.write(item.data, item.info);
+    } catch {
+      this.close('sink_error');
+      return;
+    }
+    if (item.info.kind === 'fragment') this.sentFragments++;
+    this.sentBytes += item.data.length;
+    if (!ok) this.blocked = true;
+  }
+
+  private onDrain(): void {
+    if (this.closed) return;
+    this.blocked = false;
+    this.flush();
+  }
+
+  private flush(): void {
+    while (!this.blocked && !this.closed && this.queueHead < this.queue.length) {
+      const item = this.queue[this.queueHead];
+      if (!item) break;
+      this.queue[this.queueHead] = EMPTY_ITEM;
+      this.queueHead++;
+      this.queuedBytes -= item.data.length;
+      this.writeNow(item);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 64 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private clearQueue(): void {
+    this.queue = [];
+    this.queueHead = 0;
+    this.queuedBytes = 0;
+  }
+}
+
+const EMPTY_ITEM: QueueItem = {
+  data: Buffer.alloc(0),
+  info: { kind: 'fragment', keyframe: false, generation: 0 },
+};
+
+export class LiveHub extends EventEmitter<HubEvents> {
+  private readonly viewers = new Set<Viewer>();
+  private readonly maxQueueBytes: number;
+  private readonly maxQueueFragments: number;
+  private readonly maxCacheBytes: number;
+  private readonly maxCacheFragments: number;
+  private currentInit: InitSegment | undefined;
+  private generation = 0;
+  private cache: Fragment[] = [];
+  private cacheBytes = 0;
+  private nextViewerId = 1;
+  private publishedFragments = 0;
+  private publishedBytes = 0;
+  private drops = 0;
+  private closed = false;
+
+  constructor(options: HubOptions = {}) {
+    super();
+    this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    this.maxQueueFragments = options.maxQueueFragments ?? DEFAULT_MAX_QUEUE_FRAGMENTS;
+    this.maxCacheBytes = options.maxCacheBytes ?? DEFAULT_MAX_CACHE_BYTES;
+    this.maxCacheFragments = options.maxCacheFragments ?? DEFAULT_MAX_CACHE_FRAGMENTS;
+  }
+
+  get init(): InitSegment | undefined {
+    return this.currentInit;
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  /** Init segment and the latest keyframe fragment, e.g. for a snapshot. */
+  latestKeyframe(): { init: InitSegment; fragment: Fragment } | undefined {
+    const fragment = this.cache[0];
+    if (!this.currentInit || !fragment) return undefined;
+    return { init: this.currentInit, fragment };
+  }
+
+  /** A new init segment from the source (first start or restart): a discontinuity for every viewer. */
+  setInit(init: InitSegment): void {
+    if (this.closed) return;
+    this.currentInit = init;
+    this.generation++;
+    this.clearCache();
+    for (const viewer of this.viewers) viewer.startGeneration(init, this.generation, this.cache);
+  }
+
+  /** Fans a fragment out. Never blocks, whatever the viewers do. */
+  publish(fragment: Fragment): void {
+    if (this.closed || !this.currentInit) return;
+    this.publishedFragments++;
+    this.publishedBytes += fragment.data.length;
+    this.cacheFragment(fragment);
+    for (const viewer of this.viewers) viewer.offer(fragment, this.generation);
+  }
+
+  /** The source went away: forget the GOP (stale pictures must not start a new viewer). */
+  reset(): void {
+    this.clearCache();
+  }
+
+  /** Adds a viewer; it gets init + the cached GOP at once when there is one. */
+  subscribe(sink: ViewerSink): Viewer {
+    if (this.closed) throw new Error('live hub is closed');
+    const viewer = new Viewer(this.nextViewerId++, sink, this, this.maxQueueBytes, this.maxQueueFragments);
+    this.viewers.add(viewer);
+    if (this.currentInit) viewer.startGeneration(this.currentInit, this.generation, this.cache);
+    this.emit('viewers', this.viewers.size);
+    return viewer;
+  }
+
+  /** Closes every viewer (with the reason) and refuses new ones. */
+  close(reason = 'closed'): void {
+    if (this.closed) return;
+    for (const viewer of [...this.viewers]) viewer.close(reason);
+    this.closed = true;
+    this.clearCache();
+  }
+
+  stats(): HubStats {
+    return {
+      viewers: this.viewers.size,
+      generation: this.generation,
+      hasInit: this.currentInit !== undefined,
+      cachedFragments: this.cache.length,
+      cachedBytes: this.cacheBytes,
+      publishedFragments: this.publishedFragments,
+      publishedBytes: this.publishedBytes,
+      drops: this.drops,
+    };
+  }
+
+  viewerStats(): ViewerStats[] {
+    return [...this.viewers].map((v) => v.stats());
+  }
+
+  /** @internal */
+  detach(viewer: Viewer): void {
+    if (this.viewers.delete(viewer)) this.emit('viewers', this.viewers.size);
+  }
+
+  /** @internal */
+  noteDrop(viewer: Viewer): void {
+    this.drops++;
+    if (this.listenerCount('drop') > 0) this.emit('drop', viewer.stats());
+  }
+
+  private cacheFragment(fragment: Fragment): void {
+    if (fragment.keyframe) {
+      this.cache = [fragment];
+      this.cacheBytes = fragment.data.length;
+      return;
+    }
+    if (this.cache.length === 0) return; // no keyframe seen yet, or the GOP outgrew the cache
+    if (
+      this.cacheBytes + fragment.data.length > this.maxCacheBytes ||
+      this.cache.length >= this.maxCacheFragments
+    ) {
+      this.clearCache();
+      return;
+    }
+    this.cache.push(fragment);
+    this.cacheBytes += fragment.data.length;
+  }
+
+  private clearCache(): void {
+    this.cache = [];
+    this.cacheBytes = 0;
+  }
+}
+
+/**
+ * A sink over a Node.js Writable (net.Socket, PassThrough…): write() is the stream's write(),
+ * drain is the stream's 'drain' event. Messages are written back to back (no framing).
+ */
+export function writableSink(stream: NodeJS.WritableStream & { destroy?(): void }): ViewerSink {
+  return {
+    write: (data) => stream.write(data),
+    onDrain: (callback) => {
+      stream.on('drain', callback);
+    },
+    close: () => {
+      stream.end();
+    },
+  };
+}

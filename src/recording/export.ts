@@ -1,0 +1,284 @@
+/**
+ * Export packages (docs/design/export.md): one .tar an inspector can hand over, holding
+ *
+ *   clip.mp4        the range as recorded (fragmented MP4, no re-encoding)
+ *   manifest.json   camera, institution, range, segments with their sha256, gaps, the clip's sha256,
+ *                   who exported it, when and why
+ *   manifest.sig    Ed25519 signature of manifest.json's exact bytes by the site's export key
+ *   public-key.pem  the site's public key (for convenience only: trust the one the site publishes)
+ *   README.txt      how to verify, with Okno or with openssl and sha256sum
+ *
+ * `verifyExportPackage` checks the archive headers, the signature (with a public key the verifier
+ * trusts) and the clip's hash, and names the part that does not match.
+ */
+import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { GapCause } from '../storage/schema.js';
+import type { Gap } from '../storage/repositories/recordings.js';
+import { keyIdOf, type ExportSigningKey } from './export-key.js';
+import { fsyncDir, mkdirDurable } from './paths.js';
+import { readClip, type Clip, type Piece } from './playback.js';
+import { END_OF_ARCHIVE, listTar, padding, tarHeader, TarFormatError } from './tar.js';
+
+export const EXPORT_FORMAT = 'okno-export/1';
+export const CLIP_NAME = 'clip.mp4';
+export const MANIFEST_NAME = 'manifest.json';
+export const SIGNATURE_NAME = 'manifest.sig';
+
+export interface ExportManifest {
+  format: typeof EXPORT_FORMAT;
+  exportId: string;
+  createdAt: string;
+  site: string;
+  camera: { id: string; name: string };
+  room: { id: string; name: string; kind: string };
+  institution: { id: string; name: string; timeZone: string };
+  range: {
+    requested: { from: string; to: string };
+    /** What the clip covers: from the keyframe at or before `from` to the keyframe at or after `to`. */
+    clip: { from: string; to: string };
+  };
+  requestedBy: { personId: string; subject: string; displayName: string; role: string };
+  reason: string;
+  video: { file: typeof CLIP_NAME; bytes: number; sha256: string; container: string };
+  segments: {
+    id: string;
+    seq: number;
+    start: string;
+    end: string;
+    bytes: number;
+    sha256: string;
+    prevSha256: string | null;
+    usedBytes: [number, number];
+  }[];
+  gaps: { start: string; end: string | null; cause: GapCause }[];
+  signature: { algorithm: 'Ed25519'; keyId: string; file: typeof SIGNATURE_NAME };
+}
+
+export interface ExportInput {
+  dir: string;
+  exportId: string;
+  clip: Clip;
+  pieces: readonly Piece[];
+  gaps: readonly Gap[];
+  meta: Pick<ExportManifest, 'site' | 'camera' | 'room' | 'institution' | 'requestedBy' | 'reason'>;
+  requested: { fromMs: number; toMs: number };
+  createdAtMs: number;
+  key: ExportSigningKey;
+}
+
+export interface WrittenExport {
+  /** File name inside `dir`. */
+  file: string;
+  bytes: number;
+  sha256: string;
+  manifest: ExportManifest;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function readme(m: ExportManifest): string {
+  return `Okno video export ${m.exportId}
+
+Camera:       ${m.camera.name} (${m.room.name}, ${m.institution.name})
+Range:        ${m.range.requested.from} — ${m.range.requested.to} (UTC)
+Exported by:  ${m.requestedBy.displayName} (${m.requestedBy.role}) at ${m.createdAt}
+Reason:       ${m.reason}
+
+Files
+  ${CLIP_NAME}        the video as recorded (fragmented MP4, not re-encoded)
+  ${MANIFEST_NAME}   what this export contains, with the sha256 of the video and of every segment
+  ${SIGNATURE_NAME}    Ed25519 signature of ${MANIFEST_NAME} by the site's export key
+  public-key.pem   the site's public key, key id ${m.signature.keyId}
+                   (compare it with the key the site publishes: \`okno export public-key\`)
+
+Verify
+  okno export verify THIS.tar [--public-key site-key.pem]
+or by hand, after extracting:
+  openssl pkeyutl -verify -pubin -inkey site-key.pem -rawin -in ${MANIFEST_NAME} -sigfile ${SIGNATURE_NAME}
+  sha256sum ${CLIP_NAME}     (must equal video.sha256 in ${MANIFEST_NAME})
+`;
+}
+
+/** Writes the package in one pass (temporary name, fsync, rename, fsync directory). */
+export async function writeExportPackage(input: ExportInput): Promise<WrittenExport> {
+  await mkdirDurable(path.dirname(input.dir), input.dir);
+  const file = `${input.exportId}.tar`;
+  const tmp = path.join(input.dir, `${file}.partial`);
+  const fh = await open(tmp, 'wx', 0o640);
+  const pkgHash = createHash('sha256');
+  let written = 0;
+  const put = async (buf: Buffer) => {
+    pkgHash.update(buf);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+      off += bytesWritten;
+    }
+    written += buf.length;
+  };
+  const mtime = input.createdAtMs / 1000;
+  try {
+    await put(tarHeader(CLIP_NAME, input.clip.bytes, mtime));
+    const clipHash = createHash('sha256');
+    let clipBytes = 0;
+    for await (const chunk of readClip(input.clip)) {
+      clipHash.update(chunk);
+      clipBytes += chunk.length;
+      await put(chunk);
+    }
+    if (clipBytes !== input.clip.bytes) throw new Error('the clip changed size while it was exported');
+    await put(padding(clipBytes));
+
+    const manifest: ExportManifest = {
+      format: EXPORT_FORMAT,
+      exportId: input.exportId,
+      createdAt: iso(input.createdAtMs),
+      site: input.meta.site,
+      camera: input.meta.camera,
+      room: input.meta.room,
+      institution: input.meta.institution,
+      range: {
+        requested: { from: iso(input.requested.fromMs), to: iso(input.requested.toMs) },
+        clip: { from: iso(input.clip.startMs), to: iso(input.clip.endMs) },
+      },
+      requestedBy: input.meta.requestedBy,
+      reason: input.meta.reason,
+      video: {
+        file: CLIP_NAME,
+        bytes: clipBytes,
+        sha256: clipHash.digest('hex'),
+        container: 'fragmented MP4 (ISO BMFF), video as recorded from the camera, not re-encoded',
+      },
+      segments: input.pieces.map((p) => ({
+        id: p.segment.id,
+        seq: p.segment.seq,
+        start: iso(p.segment.startMs),
+        end: iso(p.segment.endMs),
+        bytes: p.segment.bytes,
+        sha256: p.segment.sha256,
+        prevSha256: p.segment.prevSha256,
+        usedBytes: [p.startOffset, p.endOffset],
+      })),
+      gaps: input.gaps.map((g) => ({
+        start: iso(g.startMs),
+        end: g.endMs === null ? null : iso(g.endMs),
+        cause: g.cause,
+      })),
+      signature: { algorithm: 'Ed25519', keyId: input.key.keyId, file: SIGNATURE_NAME },
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
+    const signature = sign(null, manifestBytes, input.key.privateKey);
+    const members: [string, Buffer][] = [
+      [MANIFEST_NAME, manifestBytes],
+      [SIGNATURE_NAME, signature],
+      ['public-key.pem', Buffer.from(input.key.publicKeyPem, 'utf8')],
+      ['README.txt', Buffer.from(readme(manifest), 'utf8')],
+    ];
+    for (const [name, data] of members) {
+      await put(tarHeader(name, data.length, mtime));
+      await put(data);
+      await put(padding(data.length));
+    }
+    await put(END_OF_ARCHIVE);
+    await fh.sync();
+    await fh.close();
+    await rename(tmp, path.join(input.dir, file));
+    await fsyncDir(input.dir);
+    return { file, bytes: written, sha256: pkgHash.digest('hex'), manifest };
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** What checked out, one line each. */
+  passed: string[];
+  /** What did not, naming the part. */
+  problems: string[];
+  manifest: ExportManifest | undefined;
+}
+
+/** Verifies a package with a public key the verifier trusts (see the module comment). */
+export async function verifyExportPackage(file: string, publicKey: KeyObject): Promise<VerifyReport> {
+  const report: VerifyReport = { ok: false, passed: [], problems: [], manifest: undefined };
+  const fh = await open(file, 'r');
+  try {
+    const size = (await stat(file)).size;
+    let members;
+    try {
+      members = await listTar(fh, size);
+    } catch (e) {
+      if (!(e instanceof TarFormatError)) throw e;
+      report.problems.push(`package structure: ${e.message}`);
+      return report;
+    }
+    const find = (name: string) => members.find((m) => m.name === name);
+    const readMember = async (name: string): Promise<Buffer | undefined> => {
+      const m = find(name);
+      if (!m) return undefined;
+      const buf = Buffer.alloc(m.size);
+      await fh.read(buf, 0, m.size, m.dataOffset);
+      return buf;
+    };
+    const manifestBytes = await readMember(MANIFEST_NAME);
+    const signature = await readMember(SIGNATURE_NAME);
+    const clip = find(CLIP_NAME);
+    for (const [name, present] of [
+      [MANIFEST_NAME, manifestBytes],
+      [SIGNATURE_NAME, signature],
+      [CLIP_NAME, clip],
+    ] as const)
+      if (!present) report.problems.push(`${name}: missing from the package`);
+    if (!manifestBytes || !signature || !clip) return report;
+
+    const keyId = keyIdOf(publicKey);
+    const signed = verify(null, manifestBytes, publicKey, signature);
+    if (signed) report.passed.push(`${MANIFEST_NAME}: signature valid (Ed25519, key ${keyId.slice(0, 16)}…)`);
+    else
+      report.problems.push(
+        `${MANIFEST_NAME}: the signature does not match — the manifest or its signature was altered, ` +
+          `or it was not signed by key ${keyId.slice(0, 16)}…`,
+      );
+    let manifest: ExportManifest | undefined;
+    try {
+      manifest = JSON.parse(manifestBytes.toString('utf8')) as ExportManifest;
+    } catch {
+      report.problems.push(`${MANIFEST_NAME}: not valid JSON`);
+      return report;
+    }
+    report.manifest = manifest;
+    if (signed && manifest.signature?.keyId !== keyId)
+      report.problems.push(`${MANIFEST_NAME}: names signing key ${String(manifest.signature?.keyId)}`);
+
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(1024 * 1024);
+    for (let pos = 0; pos < clip.size;) {
+      const n = Math.min(buf.length, clip.size - pos);
+      const { bytesRead } = await fh.read(buf, 0, n, clip.dataOffset + pos);
+      if (bytesRead !== n) throw new Error('short read');
+      hash.update(buf.subarray(0, n));
+      pos += n;
+    }
+    const clipSha = hash.digest('hex');
+    const expected = manifest.video?.sha256;
+    const trust = signed ? 'the signed manifest' : 'the (unverified) manifest';
+    if (clip.size !== manifest.video?.bytes)
+      report.problems.push(
+        `${CLIP_NAME}: ${clip.size} bytes, ${trust} says ${String(manifest.video?.bytes)}`,
+      );
+    else if (clipSha !== expected)
+      report.problems.push(
+        `${CLIP_NAME}: altered — its sha256 ${clipSha} differs from ${trust} (${expected})`,
+      );
+    else report.passed.push(`${CLIP_NAME}: sha256 matches ${trust}`);
+    report.ok = report.problems.length === 0;
+    return report;
+  } finally {
+    await fh.close();
+  }
+}

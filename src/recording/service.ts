@@ -1,0 +1,410 @@
+/**
+ * The recording service of a process: recovers the recording directory at start, then once a tick
+ * decides for every camera with a recording policy whether it records (policy, working hours, visits),
+ * keeps its ingest pinned while it records or buffers its pre-roll, feeds its fragments to its
+ * CameraRecorder, watches the disk, and runs the retention sweeper.
+ *
+ * With `recording.enabled` off (an API-only process) nothing runs: the service then only answers
+ * questions about what is recorded (in-progress spans are known to the recording process alone).
+ */
+import type { EventEmitter } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { InitSegment } from '../media/fmp4.js';
+import type { SupervisorEvents } from '../media/supervisor.js';
+import type { ViewingCalendar } from '../policy/facts.js';
+import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
+import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+import type { Database, GapCause } from '../storage/schema.js';
+import { RecordingsRepository } from '../storage/repositories/recordings.js';
+import {
+  RecordingPolicyRepository,
+  type RecordingCamera,
+} from '../storage/repositories/recordings-policy.js';
+import { CameraSourcesRepository } from '../storage/repositories/camera-sources.js';
+import { checkRecordings, describeReport, type CheckReport } from './check.js';
+import { DiskGuard, statfsFreeBytes, type FreeBytes } from './disk-guard.js';
+import { recordingDir } from './paths.js';
+import { decideRecording, inWorkingHours } from './policy.js';
+import { CameraRecorder, type RecorderStatus } from './recorder.js';
+import { sweepRetention, trimRingBuffer, type SweepResult } from './retention.js';
+
+/** What the service needs of the live plane (CameraManager fits). */
+export interface LiveSource {
+  pin(cameraId: string): Promise<() => void>;
+  get(
+    cameraId: string,
+  ):
+    | { hub: { readonly init: InitSegment | undefined }; supervisor: EventEmitter<SupervisorEvents> }
+    | undefined;
+}
+
+export interface RecordingServiceOptions {
+  db: Kysely<Database>;
+  live: LiveSource;
+  clock: Clock;
+  config: Pick<Config, 'dataDir' | 'recording'>;
+  log?: Logger | undefined;
+  /** Free bytes on the recording disk (tests simulate a full disk). */
+  freeBytes?: FreeBytes;
+  /** Policy tick. Default 1000 ms. */
+  tickMs?: number;
+  /** Retention sweep period. Default one hour. */
+  sweepEveryMs?: number;
+}
+
+interface Entry {
+  recorder: CameraRecorder;
+  release: (() => void) | undefined;
+  cam: ReturnType<LiveSource['get']>;
+  detach: (() => void) | undefined;
+  facts: { camera: RecordingCamera; calendar: ViewingCalendar } | undefined;
+}
+
+export class RecordingService {
+  readonly root: string;
+  readonly repo: RecordingsRepository;
+  readonly policy: RecordingPolicyRepository;
+  private readonly sources: CameraSourcesRepository;
+  private readonly entries = new Map<string, Entry>();
+  private readonly guard: DiskGuard;
+  private readonly freeBytes: FreeBytes;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private tickChain: Promise<void> = Promise.resolve();
+  private running = false;
+  private closed = false;
+  private lastRecovery: CheckReport | undefined;
+
+  constructor(private readonly opts: RecordingServiceOptions) {
+    this.root = recordingDir(opts.config);
+    this.repo = new RecordingsRepository(opts.db);
+    this.policy = new RecordingPolicyRepository(opts.db);
+    this.sources = new CameraSourcesRepository(opts.db);
+    this.guard = new DiskGuard(opts.config.recording.minFreeBytes);
+    this.freeBytes = opts.freeBytes ?? statfsFreeBytes;
+  }
+
+  get enabled(): boolean {
+    return this.opts.config.recording.enabled;
+  }
+
+  /** Startup recovery, then the policy tick and the sweeper (when recording is enabled here). */
+  async start(opts: { timers?: boolean } = {}): Promise<CheckReport | undefined> {
+    if (!this.enabled || this.running) return undefined;
+    this.running = true;
+    this.lastRecovery = await this.recover();
+    await this.tick();
+    if (opts.timers !== false) {
+      this.tickTimer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
+      this.tickTimer.unref();
+      this.sweepTimer = setInterval(() => void this.sweep(), this.opts.sweepEveryMs ?? 3_600_000);
+      this.sweepTimer.unref();
+      void this.sweep();
+    }
+    return this.lastRecovery;
+  }
+
+  /** Files without rows are salvaged and indexed; interrupted deletes finished (no re-hashing). */
+  async recover(): Promise<CheckReport> {
+    const cameras = await this.opts.db.selectFrom('cameras').select('id').execute();
+    const report = await checkRecordings(this.root, this.repo, this.opts.clock, {
+      repair: true,
+      verifyHashes: false,
+      knownCameras: new Set(cameras.map((c) => c.id)),
+    });
+    if (report.actions.length > 0 || report.missingFiles.length > 0)
+      this.opts.log?.warn({ findings: describeReport(report) }, 'recording recovery');
+    return report;
+  }
+
+  get recovery(): CheckReport | undefined {
+    return this.lastRecovery;
+  }
+
+  /** One pass of the policy loop (serialised; tests call it after moving the clock). */
+  tick(): Promise<void> {
+    const next = this.tickChain.then(() => this.tickOnce());
+    this.tickChain = next.catch((err: unknown) => {
+      this.opts.log?.error({ err }, 'recording tick failed');
+    });
+    return next;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.tickChain;
+    for (const e of this.entries.values()) {
+      e.detach?.();
+      await e.recorder.close();
+      e.release?.();
+    }
+    this.entries.clear();
+  }
+
+  /** Every queued segment and gap write of every camera is done (tests). */
+  async idle(): Promise<void> {
+    await this.tickChain;
+    for (const e of this.entries.values()) await e.recorder.idle();
+  }
+
+  recorder(cameraId: string): CameraRecorder | undefined {
+    return this.entries.get(cameraId)?.recorder;
+  }
+
+  status(): {
+    enabled: boolean;
+    root: string;
+    disk: ReturnType<DiskGuard['status']>;
+    cameras: RecorderStatus[];
+  } {
+    return {
+      enabled: this.enabled,
+      root: this.root,
+      disk: this.guard.status(),
+      cameras: [...this.entries.values()].map((e) => e.recorder.status()),
+    };
+  }
+
+  /**
+   * One retention sweep. A sweep that deleted something (or failed to) is audited with its counts and
+   * ranges; one that found nothing expired is only logged, so the audit log is not an hourly clock.
+   */
+  async sweep(): Promise<SweepResult> {
+    const result = await sweepRetention({
+      root: this.root,
+      repo: this.repo,
+      policy: this.policy,
+      clock: this.opts.clock,
+      defaultDays: this.opts.config.recording.retentionDaysDefault,
+    });
+    const deletedGaps = result.cameras.reduce((n, c) => n + c.deletedGaps, 0);
+    if (result.deletedSegments === 0 && deletedGaps === 0 && result.errors.length === 0) {
+      this.opts.log?.debug({ held: result.heldSegments }, 'retention sweep: nothing expired');
+      return result;
+    }
+    await this.opts.db.transaction().execute((trx) =>
+      appendAudit(
+        trx,
+        SYSTEM_CONTEXT,
+        {
+          action: 'recording.sweep',
+          targetKind: 'recordings',
+          decision: null,
+          reason: 'retention',
+          details: {
+            deletedSegments: result.deletedSegments,
+            deletedBytes: result.deletedBytes,
+            heldSegments: result.heldSegments,
+            cameras: result.cameras,
+            ...(result.errors.length ? { errors: result.errors.slice(0, 20) } : {}),
+          },
+        },
+        this.opts.clock.now(),
+      ),
+    );
+    if (result.deletedSegments > 0 || result.errors.length > 0)
+      this.opts.log?.info(
+        { deleted: result.deletedSegments, held: result.heldSegments, errors: result.errors.length },
+        'retention sweep',
+      );
+    return result;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+
+  private async tickOnce(): Promise<void> {
+    if (this.closed || !this.running) return;
+    const nowMs = this.opts.clock.now().getTime();
+    const nowIso = new Date(nowMs).toISOString();
+    const cameras = await this.policy.recordingCameras();
+    const [schedules, closedDays, manual] = await Promise.all([
+      this.policy.schedules([...new Set(cameras.map((c) => c.roomId))]),
+      this.policy.closedDays([...new Set(cameras.map((c) => c.institutionId))]),
+      this.policy.activeManual(
+        cameras.filter((c) => c.policy === 'manual').map((c) => c.cameraId),
+        nowIso,
+      ),
+    ]);
+    const manualActive = new Set(manual.map((m) => m.camera_id));
+    await this.checkDisk(nowMs, cameras);
+    const seen = new Set<string>();
+    for (const camera of cameras) {
+      seen.add(camera.cameraId);
+      const calendar: ViewingCalendar = {
+        timeZone: camera.timeZone,
+        closedDays: closedDays.get(camera.institutionId) ?? [],
+        windows: schedules.get(camera.roomId) ?? [],
+      };
+      const d = decideRecording(
+        {
+          policy: camera.policy,
+          enabled: camera.enabled,
+          workingHours: calendar,
+          manualActive: manualActive.has(camera.cameraId),
+        },
+        nowMs,
+      );
+      const entry = await this.entry(camera.cameraId);
+      entry.facts = { camera, calendar };
+      if (d.pin) await this.ensurePinned(camera.cameraId, entry);
+      else this.unpin(entry);
+      entry.recorder.setDiskFull(this.guard.isFull, this.guard.status());
+      entry.recorder.setWanted(d.record, d.preRoll, { why: d.why });
+    }
+    for (const [cameraId, entry] of this.entries) {
+      if (seen.has(cameraId)) continue;
+      entry.recorder.setWanted(false, false, { why: 'policy_off' });
+      this.unpin(entry);
+    }
+  }
+
+  private async entry(cameraId: string): Promise<Entry> {
+    let e = this.entries.get(cameraId);
+    if (e) return e;
+    const recorder = new CameraRecorder({
+      cameraId,
+      root: this.root,
+      repo: this.repo,
+      clock: this.opts.clock,
+      segmentMs: this.opts.config.recording.segmentSeconds * 1000,
+      syncIntervalMs: this.opts.config.recording.syncIntervalMs,
+      preRollMs: this.opts.config.recording.preRollSeconds * 1000,
+      log: this.opts.log,
+      onGap: (gap) => void this.onGap(cameraId, gap),
+      onWriteError: (err) => {
+        this.opts.log?.error({ err, cameraId }, 'recording write failed');
+        void this.tick();
+      },
+    });
+    await recorder.load();
+    e = { recorder, release: undefined, cam: undefined, detach: undefined, facts: undefined };
+    this.entries.set(cameraId, e);
+    return e;
+  }
+
+  private async ensurePinned(cameraId: string, e: Entry): Promise<void> {
+    if (e.cam && e.release && this.opts.live.get(cameraId) === e.cam) return;
+    // Not pinned yet, or the live plane restarted the camera (a new hub and supervisor).
+    e.detach?.();
+    e.detach = undefined;
+    e.release?.();
+    e.release = undefined;
+    try {
+      e.release = await this.opts.live.pin(cameraId);
+    } catch (err) {
+      this.opts.log?.warn({ err, cameraId }, 'cannot start the camera for recording');
+      return;
+    }
+    const cam = this.opts.live.get(cameraId);
+    e.cam = cam;
+    if (!cam) return;
+    const rec = e.recorder;
+    const sup = cam.supervisor;
+    const onInit = (init: InitSegment) => rec.onInit(init);
+    const onFragment = (f: Parameters<CameraRecorder['onFragment']>[0]) => rec.onFragment(f);
+    const onState = (c: SupervisorEvents['state'][0]) => {
+      if (c.to === 'stalled' || c.to === 'failing') rec.onStall(c.reason);
+    };
+    const onSpawn = () => rec.onSpawn();
+    sup.on('init', onInit);
+    sup.on('fragment', onFragment);
+    sup.on('state', onState);
+    sup.on('spawn', onSpawn);
+    e.detach = () => {
+      sup.off('init', onInit);
+      sup.off('fragment', onFragment);
+      sup.off('state', onState);
+      sup.off('spawn', onSpawn);
+    };
+    if (cam.hub.init) rec.onInit(cam.hub.init);
+  }
+
+  private unpin(e: Entry): void {
+    e.detach?.();
+    e.detach = undefined;
+    e.release?.();
+    e.release = undefined;
+    e.cam = undefined;
+  }
+
+  private async checkDisk(nowMs: number, cameras: readonly RecordingCamera[]): Promise<void> {
+    let free: number;
+    try {
+      free = await this.freeBytes(this.root);
+    } catch (err) {
+      this.opts.log?.error({ err }, 'cannot measure free space on the recording disk');
+      return;
+    }
+    if (free < this.opts.config.recording.minFreeBytes) {
+      // Ring buffers give up their oldest unheld video first; nobody else's recordings are touched.
+      for (const cam of cameras.filter((c) => c.ringBuffer)) {
+        const trimmed = await trimRingBuffer(
+          { root: this.root, repo: this.repo, policy: this.policy },
+          cam.cameraId,
+          this.guard.shortfall(free),
+        );
+        if (trimmed.segments > 0) {
+          await this.opts.db.transaction().execute((trx) =>
+            appendAudit(
+              trx,
+              SYSTEM_CONTEXT,
+              {
+                action: 'recording.ring_buffer_trim',
+                targetKind: 'camera',
+                targetId: cam.cameraId,
+                institutionId: cam.institutionId,
+                reason: 'disk_low',
+                details: {
+                  deletedSegments: trimmed.segments,
+                  deletedBytes: trimmed.bytes,
+                  from: trimmed.from === null ? null : new Date(trimmed.from).toISOString(),
+                  to: trimmed.to === null ? null : new Date(trimmed.to).toISOString(),
+                },
+              },
+              new Date(nowMs),
+            ),
+          );
+          free = await this.freeBytes(this.root);
+        }
+        if (free >= this.guard.resumeBytes) break;
+      }
+    }
+    const change = this.guard.update(free, nowMs);
+    if (change === 'stopped')
+      this.opts.log?.error(
+        { freeBytes: free, minFreeBytes: this.opts.config.recording.minFreeBytes, root: this.root },
+        'recording disk nearly full: recording stopped',
+      );
+    else if (change === 'resumed') this.opts.log?.warn({ freeBytes: free }, 'recording disk has room again');
+  }
+
+  /** A gap while recording was wanted: a health event when it falls in working hours. */
+  private async onGap(
+    cameraId: string,
+    gap: { cause: GapCause; startMs: number; details: Record<string, unknown> },
+  ): Promise<void> {
+    const facts = this.entries.get(cameraId)?.facts;
+    if (!facts) return;
+    const { policy } = facts.camera;
+    const working =
+      policy === 'manual' || policy === 'schedule' || inWorkingHours(facts.calendar, gap.startMs);
+    if (!working) return;
+    try {
+      await this.sources.recordHealthEvent(newId(), cameraId, 'gap', this.opts.clock.now().toISOString(), {
+        cause: gap.cause,
+        start: new Date(gap.startMs).toISOString(),
+        policy,
+        ...gap.details,
+      });
+      this.opts.log?.warn({ cameraId, cause: gap.cause }, 'recording gap');
+    } catch (err) {
+      this.opts.log?.error({ err, cameraId }, 'cannot store a gap health event');
+    }
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Builds the HTTP application: plugins, the request pipeline (request id → session → CSRF → route),
+ * the error mapping, OpenAPI, metrics and every route module. Nothing listens here: `serve.ts` does.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/config.js';
+import type { Db } from '../storage/db.js';
+import type { Clock } from '../shared/clock.js';
+import { SessionStore } from '../identity/sessions.js';
+import { registerRequestContext } from './request-context.js';
+import { registerErrorHandler } from './error-handler.js';
+import { createMetrics, registerMetrics, type Metrics } from './metrics.js';
+import { registerHealthRoutes } from '../api/health.js';
+import { registerIdentityRoutes } from '../identity/routes.js';
+import { registerAdminRoutes } from '../api/admin/index.js';
+import websocket from '@fastify/websocket';
+import { recordAudit, type AuditContext, type AuditEvent } from '../audit/audit-log.js';
+import { GrantVerifier, type GrantKeyRing } from '../grants/index.js';
+import { loadOrCreateKeyRing } from '../grants/key-store.js';
+import { CameraManager, type CameraManagerOptions } from '../streams/camera-manager.js';
+import { GrantService } from '../streams/grant-service.js';
+import { LiveRegistry } from '../streams/live-registry.js';
+import { CameraSourcesRepository } from '../storage/repositories/camera-sources.js';
+import { StreamSessionsRepository } from '../storage/repositories/stream-sessions.js';
+import { registerStreamRoutes } from '../api/streams.js';
+import { registerMediaRoutes } from '../api/media.js';
+import { registerCameraHealthRoutes } from '../api/camera-health.js';
+import { registerAuditRoutes } from '../api/audit.js';
+import { registerRecordingRoutes } from '../api/recordings.js';
+import { RecordingService, type RecordingServiceOptions } from '../recording/service.js';
+import { registerWebApp } from '../api/web.js';
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  sessions: SessionStore;
+  metrics: Metrics;
+  /** the live plane of this process: cameras, grants, open streams */
+  live: LiveServices;
+  /** recording: recorders of this process, the segment index, retention (src/recording) */
+  recording: RecordingService;
+  /** records an audit entry in a transaction of its own */
+  audit(ctx: AuditContext, ev: AuditEvent): Promise<void>;
+}
+
+export interface LiveServices {
+  cameras: CameraManager;
+  grants: GrantService;
+  registry: LiveRegistry;
+  verifier: GrantVerifier;
+  keyRing: () => GrantKeyRing;
+}
+
+export interface BuildOptions {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  /** pino log level, or false for no logs (tests) */
+  logLevel?: string | false;
+  /** where the logs go (default stdout); tests pass a stream to read what was logged */
+  logStream?: { write(line: string): void };
+  /** keep grant signing keys in memory only (tests), instead of DATA_DIR/grant-keys.json */
+  ephemeralKeys?: boolean;
+  /** camera manager tuning (tests) */
+  cameraOptions?: Pick<CameraManagerOptions, 'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor'>;
+  /** how often open streams are re-checked (default 2000 ms) */
+  recheckMs?: number;
+  /** recording service tuning (tests: simulated free space, tick and sweep periods) */
+  recordingOptions?: Pick<RecordingServiceOptions, 'freeBytes' | 'tickMs' | 'sweepEveryMs'>;
+}
+
+/** The app with its TypeBox type provider: route schemas type the handlers' request and reply. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: AppContext }> {
+  const app = Fastify({
+    logger: opts.logLevel
+      ? {
+          level: opts.logLevel,
+          redact: ['req.headers.cookie', 'req.headers.authorization'],
+          ...(opts.logStream ? { stream: opts.logStream } : {}),
+        }
+      : false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    trustProxy: opts.config.mode === 'production' ? 'loopback' : false,
+    bodyLimit: 2 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as App;
+
+  const sessions = new SessionStore(opts.db.kysely, opts.clock, opts.config.session);
+  const streams = new StreamSessionsRepository(opts.db.kysely);
+  const keyRing = await loadOrCreateKeyRing(
+    opts.ephemeralKeys ? null : opts.config.dataDir,
+    opts.clock.now().getTime(),
+  );
+  const grants = new GrantService({
+    db: opts.db.kysely,
+    streams,
+    sessions,
+    clock: opts.clock,
+    keyRing: () => keyRing,
+    ttlSeconds: opts.config.streams.grantTtlSeconds,
+    streamLimit: opts.config.streams.maxPerViewer,
+  });
+  const live: LiveServices = {
+    cameras: new CameraManager({
+      sources: new CameraSourcesRepository(opts.db.kysely),
+      ffmpegPath: opts.config.ffmpegPath,
+      clock: opts.clock,
+      log: app.log as unknown as import('pino').Logger,
+      ...opts.cameraOptions,
+    }),
+    grants,
+    registry: new LiveRegistry({
+      db: opts.db.kysely,
+      streams,
+      clock: opts.clock,
+      recheck: (s) => grants.recheck(s),
+      log: app.log as unknown as import('pino').Logger,
+      ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
+    }),
+    verifier: new GrantVerifier(keyRing.publicOnly()),
+    keyRing: () => keyRing,
+  };
+  const recording = new RecordingService({
+    db: opts.db.kysely,
+    live: live.cameras,
+    clock: opts.clock,
+    config: opts.config,
+    log: app.log as unknown as import('pino').Logger,
+    ...opts.recordingOptions,
+  });
+  const ctx: AppContext = {
+    config: opts.config,
+    db: opts.db,
+    clock: opts.clock,
+    sessions,
+    metrics: createMetrics(),
+    live,
+    recording,
+    audit: async (actx, ev) => {
+      await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
+    },
+  };
+  live.registry.start();
+  app.addHook('onClose', async () => {
+    await recording.close();
+    await live.registry.closeAll('server_shutdown');
+    await live.cameras.close();
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('x-frame-options', 'DENY');
+  });
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Okno API',
+        version: '0.1.0',
+        description:
+          'Okno control-plane API. Authenticated by the session cookie; state-changing requests need the x-csrf-token header (from GET /api/me).',
+      },
+      components: {
+        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'okno_session' } },
+      },
+      security: [{ session: [] }],
+    },
+  });
+  registerErrorHandler(app);
+  registerRequestContext(app, ctx.sessions);
+  registerMetrics(app, ctx.metrics);
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerHealthRoutes(app, ctx);
+  await registerIdentityRoutes(app, ctx);
+  await registerAdminRoutes(app, ctx);
+  await registerStreamRoutes(app, ctx);
+  await registerMediaRoutes(app, ctx);
+  await registerCameraHealthRoutes(app, ctx);
+  await registerAuditRoutes(app, ctx);
+  await registerRecordingRoutes(app, ctx);
+  await registerWebApp(app, ctx);
+  await recording.start();
+  return { app, ctx };
+}

@@ -1,0 +1,64 @@
+/**
+ * Per-request authentication and audit context. Every request gets `request.auth` (the session or
+ * null) and `auditContext(request)`, which carries actor, IP, user agent and session into audited writes.
+ * State-changing API requests must carry the session's CSRF token in the `x-csrf-token` header.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { AuditContext } from '../audit/audit-log.js';
+import { SESSION_COOKIE, type AuthenticatedSession, type SessionStore } from '../identity/sessions.js';
+import { AppError } from '../shared/errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthenticatedSession | null;
+    /** why a presented session cookie was not accepted (for the client and the log) */
+    authProblem: string | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function registerRequestContext(app: FastifyInstance, sessions: SessionStore): void {
+  app.decorateRequest('auth', null);
+  app.decorateRequest('authProblem', null);
+  app.addHook('onRequest', async (req) => {
+    const token = req.cookies[SESSION_COOKIE];
+    if (!token) return;
+    const r = await sessions.resolve(token);
+    if (r.ok) req.auth = r.session;
+    else req.authProblem = r.reason;
+  });
+  app.addHook('preHandler', async (req) => {
+    if (SAFE_METHODS.has(req.method) || !req.auth) return;
+    if (!req.url.startsWith('/api/')) return;
+    const sent = req.headers['x-csrf-token'];
+    const expected = Buffer.from(req.auth.csrfToken);
+    const given = Buffer.from(typeof sent === 'string' ? sent : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw new AppError('csrf_failed', 'missing or wrong x-csrf-token header');
+  });
+}
+
+export function requireAuth(req: FastifyRequest): AuthenticatedSession {
+  if (!req.auth)
+    throw new AppError(
+      'unauthenticated',
+      req.authProblem ? `session ended (${req.authProblem})` : 'log in first',
+    );
+  return req.auth;
+}
+
+export function auditContext(req: FastifyRequest, role?: string): AuditContext {
+  const a = req.auth;
+  return {
+    actor: a ? { personId: a.person.id, subject: a.person.subject, role: role ?? primaryRole(a) } : null,
+    ip: req.ip,
+    userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+    sessionId: a?.sessionId ?? null,
+  };
+}
+
+function primaryRole(a: AuthenticatedSession): string {
+  return a.roles[0]?.role ?? 'parent';
+}

@@ -1,0 +1,94 @@
+/** Stream sessions: one row per granted stream, from grant to end, with its bytes. */
+import { sql, type Kysely } from 'kysely';
+import type { Database, StreamSessionsTable } from '../schema.js';
+
+export type StreamSessionRow = StreamSessionsTable;
+
+export class StreamSessionsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: StreamSessionRow, db: Kysely<Database> = this.db): Promise<void> {
+    await db.insertInto('stream_sessions').values(row).execute();
+  }
+
+  async get(id: string): Promise<StreamSessionRow | undefined> {
+    return this.db.selectFrom('stream_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Open streams of a person: not ended, grant not lapsed, and either flowing (started) or granted in
+   * the last `unstartedGraceMs` (a grant used only for a thumbnail stops counting after that, while a
+   * burst of grants cannot get around the cap).
+   */
+  async countOpen(
+    personId: string,
+    nowIso: string,
+    exceptStreamId?: string,
+    unstartedGraceMs = 15_000,
+  ): Promise<number> {
+    const recent = new Date(Date.parse(nowIso) - unstartedGraceMs).toISOString();
+    let q = this.db
+      .selectFrom('stream_sessions')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('person_id', '=', personId)
+      .where('ended_at', 'is', null)
+      .where('purpose', '=', 'live')
+      .where('grant_expires_at', '>', nowIso)
+      .where((eb) => eb.or([eb('started_at', 'is not', null), eb('granted_at', '>', recent)]));
+    if (exceptStreamId) q = q.where('id', '<>', exceptStreamId);
+    const r = await q.executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async renewed(
+    id: string,
+    renewedAt: string,
+    expiresAt: string,
+    db: Kysely<Database> = this.db,
+  ): Promise<void> {
+    await db
+      .updateTable('stream_sessions')
+      .set({ renewed_at: renewedAt, grant_expires_at: expiresAt })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async started(id: string, at: string, transport: string): Promise<void> {
+    await this.db
+      .updateTable('stream_sessions')
+      .set({ started_at: at, transport })
+      .where('id', '=', id)
+      .where('started_at', 'is', null)
+      .execute();
+  }
+
+  /** Ends a stream once; returns the row as it was if this call ended it. */
+  async end(
+    id: string,
+    at: string,
+    reason: string,
+    bytes: number,
+    db: Kysely<Database> = this.db,
+  ): Promise<StreamSessionRow | undefined> {
+    const row = await db.selectFrom('stream_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || row.ended_at) return undefined;
+    await db
+      .updateTable('stream_sessions')
+      .set({ ended_at: at, end_reason: reason, bytes: sql`bytes + ${bytes}` })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .execute();
+    return row;
+  }
+
+  /** Streams granted but never ended whose grant lapsed long ago (a crash): closed at startup. */
+  async closeStale(beforeIso: string, at: string): Promise<number> {
+    const r = await this.db
+      .updateTable('stream_sessions')
+      .set({ ended_at: at, end_reason: 'server_restart' })
+      .where('ended_at', 'is', null)
+      .where('grant_expires_at', '<', beforeIso)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+}

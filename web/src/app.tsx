@@ -1,0 +1,120 @@
+/** The app: language, session, and which screen each path shows. */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, onUnauthenticated, type Me } from './api.js';
+import { I18nContext, initialLang, rememberLang, translate, type I18n, type Lang } from './i18n.js';
+import { matchPath, navigate, useLocation, type Location } from './router.js';
+import { homePath, SessionContext } from './session.js';
+import { Shell } from './shell.js';
+import { ErrorState, Loading } from './ui.js';
+import { Login } from './screens/login.js';
+import { ParentHome } from './screens/parent-home.js';
+import { Watch } from './screens/watch.js';
+import { Institutions } from './screens/admin-institutions.js';
+import { INSTITUTION_TABS, InstitutionPage } from './screens/admin-institution.js';
+import { ChildPage } from './screens/admin-child.js';
+import { CameraNew } from './screens/camera-new.js';
+import { OperatorHealth } from './screens/operator-health.js';
+import { Tariffs } from './screens/tariffs.js';
+import { AuditSearch } from './screens/audit.js';
+import { RecordingsIndex, Recordings } from './screens/recordings.js';
+import { NotFound } from './screens/not-found.js';
+
+type Session =
+  | { status: 'loading' }
+  | { status: 'anon'; ended: boolean }
+  | { status: 'ok'; me: Me }
+  | { status: 'error'; error: unknown };
+
+export function App() {
+  const [lang, setLangState] = useState<Lang>(initialLang);
+  const i18n = useMemo<I18n>(
+    () => ({
+      lang,
+      t: (key, params) => translate(lang, key, params),
+      setLang: (l) => {
+        rememberLang(l);
+        setLangState(l);
+      },
+    }),
+    [lang],
+  );
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+
+  const [session, setSession] = useState<Session>({ status: 'loading' });
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    api.me().then(
+      (me) => setSession(me ? { status: 'ok', me } : { status: 'anon', ended: false }),
+      (error: unknown) => setSession({ status: 'error', error }),
+    );
+  }, [attempt]);
+  useEffect(() => onUnauthenticated(() => setSession({ status: 'anon', ended: true })), []);
+
+  let body: ComponentChildren;
+  switch (session.status) {
+    case 'loading':
+      body = (
+        <div class="splash">
+          <Loading />
+        </div>
+      );
+      break;
+    case 'anon':
+      body = <Login sessionEnded={session.ended} />;
+      break;
+    case 'error':
+      body = (
+        <main id="main" class="splash">
+          <ErrorState error={session.error} onRetry={() => setAttempt((n) => n + 1)} />
+        </main>
+      );
+      break;
+    case 'ok':
+      body = (
+        <SessionContext.Provider value={session.me}>
+          <Routes me={session.me} />
+        </SessionContext.Provider>
+      );
+      break;
+  }
+  return <I18nContext.Provider value={i18n}>{body}</I18nContext.Provider>;
+}
+
+function Routes({ me }: { me: Me }) {
+  const loc = useLocation();
+  const home = homePath(me);
+  useEffect(() => {
+    if (loc.path === '/') navigate(home, { replace: true });
+  }, [loc.path, home]);
+  return <Shell path={loc.path}>{screenFor(loc)}</Shell>;
+}
+
+function screenFor(loc: Location): ComponentChildren {
+  const { path } = loc;
+  let m: Record<string, string> | null;
+  if (path === '/') return <Loading />;
+  if (path === '/children') return <ParentHome />;
+  if ((m = matchPath('/watch/:cameraId', path)))
+    return <Watch key={m.cameraId} cameraId={m.cameraId ?? ''} state={loc.state} />;
+  if (path === '/admin' || path === '/admin/institutions') return <Institutions />;
+  if ((m = matchPath('/admin/institutions/:id/cameras/new', path)))
+    return <CameraNew institutionId={m.id ?? ''} />;
+  if ((m = matchPath('/admin/institutions/:id', path)))
+    return <InstitutionPage id={m.id ?? ''} tab="overview" />;
+  if ((m = matchPath('/admin/institutions/:id/children/:childId', path)))
+    return <ChildPage key={m.childId} institutionId={m.id ?? ''} childId={m.childId ?? ''} />;
+  if ((m = matchPath('/admin/institutions/:id/:tab', path))) {
+    const tab = INSTITUTION_TABS.find((x) => x === m?.tab);
+    if (tab) return <InstitutionPage id={m.id ?? ''} tab={tab} />;
+  }
+  if (path === '/operator') return <OperatorHealth />;
+  if (path === '/operator/tariffs') return <Tariffs />;
+  if (path === '/audit') return <AuditSearch query={loc.query} />;
+  if (path === '/recordings') return <RecordingsIndex />;
+  if ((m = matchPath('/recordings/:cameraId', path)))
+    return <Recordings key={m.cameraId} cameraId={m.cameraId ?? ''} query={loc.query} />;
+  return <NotFound />;
+}

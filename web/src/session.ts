@@ -1,0 +1,72 @@
+/** What the logged-in person may see: their home screen and the sections of the navigation. */
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { Me, Role } from './api.js';
+import type { MessageKey } from './i18n.js';
+
+export interface Section {
+  path: string;
+  label: MessageKey;
+  roles: readonly Role[] | 'parent';
+}
+
+/** In the order they appear in the navigation; the first one a person has is their home. */
+export const SECTIONS: readonly Section[] = [
+  { path: '/children', label: 'nav.children', roles: 'parent' },
+  { path: '/admin', label: 'nav.admin', roles: ['kindergarten_admin', 'city_operator', 'regional_operator'] },
+  {
+    path: '/operator',
+    label: 'nav.health',
+    roles: ['city_operator', 'regional_operator', 'kindergarten_admin'],
+  },
+  { path: '/operator/tariffs', label: 'nav.tariffs', roles: ['city_operator'] },
+  { path: '/audit', label: 'nav.audit', roles: ['auditor', 'kindergarten_admin'] },
+  {
+    path: '/recordings',
+    label: 'nav.recordings',
+    roles: ['inspector', 'office_head', 'employee', 'reception', 'regional_operator'],
+  },
+];
+
+export function hasAnyRole(me: Me, roles: readonly Role[]): boolean {
+  return me.roles.some((b) => roles.includes(b.role));
+}
+
+/** Parents are people without staff roles (guardian links are not roles). */
+export function isParent(me: Me): boolean {
+  return me.roles.length === 0;
+}
+
+export function sectionsFor(me: Me): Section[] {
+  return SECTIONS.filter((s) => (s.roles === 'parent' ? isParent(me) : hasAnyRole(me, s.roles)));
+}
+
+/** Where `/` leads: parents to their children, staff to their main screen. */
+export function homePath(me: Me): string {
+  if (isParent(me)) return '/children';
+  const first = me.roles[0]?.role;
+  switch (first) {
+    case 'kindergarten_admin':
+      return '/admin';
+    case 'city_operator':
+    case 'regional_operator':
+      return '/operator';
+    case 'auditor':
+      return '/audit';
+    case 'inspector':
+    case 'office_head':
+    case 'employee':
+    case 'reception':
+      return '/recordings';
+    case undefined:
+      return '/children';
+  }
+}
+
+export const SessionContext = createContext<Me | null>(null);
+
+export function useMe(): Me {
+  const me = useContext(SessionContext);
+  if (!me) throw new Error('useMe outside a session');
+  return me;
+}
