@@ -13,6 +13,9 @@ export interface TestDb extends Db {
   name: string;
 }
 
+/** The advisory lock key that orders test-schema migrations against test-schema drops. */
+const SCHEMA_LOCK = 7_240_101;
+
 export function postgresUrl(): string | undefined {
   const url = process.env.OKNO_TEST_DATABASE_URL;
   if (!url && process.env.CI)
@@ -30,10 +33,14 @@ export async function openPostgresTestDb(): Promise<TestDb> {
   const url = postgresUrl();
   if (!url) throw new Error('no PostgreSQL: set OKNO_TEST_DATABASE_URL');
   const schema = 't_' + randomBytes(6).toString('hex');
+  // Kysely's migrator introspects every schema of the database (has_schema_privilege and
+  // pg_get_serial_sequence by name), which fails with "schema … does not exist" when another test
+  // process drops its schema at that moment. Migrations hold a shared advisory lock and drops an
+  // exclusive one, so a drop never overlaps a migration in any process.
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
-  await admin.end();
+  await admin.query('select pg_advisory_lock_shared($1)', [SCHEMA_LOCK]);
   const pool = new pg.Pool({ connectionString: url, max: 5, options: `-c search_path=${schema}` });
   pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -46,11 +53,19 @@ export async function openPostgresTestDb(): Promise<TestDb> {
       await kysely.destroy();
       const c = new pg.Client({ connectionString: url });
       await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
+      try {
+        await c.query('select pg_advisory_lock($1)', [SCHEMA_LOCK]);
+        await c.query(`drop schema ${schema} cascade`);
+      } finally {
+        await c.end(); // ending the session releases the lock
+      }
     },
   };
-  await migrateToLatest(db, schema);
+  try {
+    await migrateToLatest(db, schema);
+  } finally {
+    await admin.end();
+  }
   return db;
 }
 
