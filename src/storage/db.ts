@@ -57,8 +57,46 @@ export function openDatabase(opts: OpenOptions): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
+  });
   return { kysely, dialect: 'sqlite', description: `sqlite:${file}`, close: () => kysely.destroy() };
+}
+
+/** How many prepared SQLite statements are kept; the application issues a few hundred distinct ones. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Kysely's SQLite driver prepares every statement anew for each execution; preparing costs about as
+ * much as running a small indexed query, and the grant path runs a dozen per decision. Neither Kysely
+ * nor better-sqlite3 offers a statement cache, so this keeps the prepared statements by their SQL text
+ * (least recently used out first). A statement still being iterated (busy) is never handed out twice.
+ */
+function cachingStatements(sqlite: SQLite.Database): {
+  prepare(sql: string): SQLite.Statement;
+  close(): void;
+} {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sql: string): SQLite.Statement {
+      const hit = cache.get(sql);
+      if (hit && !hit.busy) {
+        cache.delete(sql); // re-insert: the Map's order is the recency order
+        cache.set(sql, hit);
+        return hit;
+      }
+      const stmt = sqlite.prepare(sql);
+      if (!hit) {
+        cache.set(sql, stmt);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      sqlite.close();
+    },
+  };
 }
 
 export class MigrationError extends Error {}

@@ -99,29 +99,15 @@ export class GrantService {
     cameraId: string,
     exceptStreamId?: string,
   ): Promise<{ decision: Decision; camera: CameraRow; facts: LiveAccessFacts } | undefined> {
-    const [camera, viewer] = await Promise.all([this.facts.camera(cameraId), this.facts.viewer(personId)]);
-    if (!camera || !viewer) return undefined;
-    const links = await this.facts.guardianLinks(personId);
-    const childIds = links.map((l) => l.childId);
     const now = this.deps.clock.now();
-    const [enrolments, subscriptions, viewingWindows, consent, openStreams] = await Promise.all([
-      this.facts.enrolments(childIds),
-      this.facts.subscriptions(childIds),
-      this.facts.viewingWindows(camera.facts.roomId),
-      this.facts.consent(camera.facts.roomId),
-      this.deps.streams.countOpen(personId, now.toISOString(), exceptStreamId),
-    ]);
-    const facts: LiveAccessFacts = {
-      viewer,
-      camera: camera.facts,
-      guardianLinks: links,
-      enrolments,
-      viewingWindows,
-      subscriptions,
-      consent,
-      openStreams,
-      streamLimit: this.deps.streamLimit,
-    };
+    const snapshot = await this.facts.liveSnapshot(personId, cameraId, {
+      nowIso: now.toISOString(),
+      exceptStreamId,
+      countUpTo: this.deps.streamLimit + 1,
+    });
+    if (!snapshot) return undefined;
+    const { camera, ...rest } = snapshot;
+    const facts: LiveAccessFacts = { ...rest, camera: camera.facts, streamLimit: this.deps.streamLimit };
     let decision: Decision;
     try {
       decision = decideLiveAccess(facts, now.getTime());

@@ -4,6 +4,9 @@ import type { Database, StreamSessionsTable } from '../schema.js';
 
 export type StreamSessionRow = StreamSessionsTable;
 
+/** How long a granted stream that never started counts against the viewer's cap (player connecting). */
+export const UNSTARTED_GRACE_MS = 15_000;
+
 export class StreamSessionsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -24,7 +27,7 @@ export class StreamSessionsRepository {
     personId: string,
     nowIso: string,
     exceptStreamId?: string,
-    unstartedGraceMs = 15_000,
+    unstartedGraceMs = UNSTARTED_GRACE_MS,
   ): Promise<number> {
     const recent = new Date(Date.parse(nowIso) - unstartedGraceMs).toISOString();
     let q = this.db

@@ -1,0 +1,119 @@
+/**
+ * The one-statement snapshot of access facts on real SQLite and PostgreSQL: it returns exactly what
+ * the single-family readers return, nothing of other people, children or rooms, counts open streams
+ * only up to the asked bound and leaves out the stream being renewed.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testDatabases, type TestDb } from '../support/db.js';
+import { Factory, type KindergartenWorld } from '../support/factory.js';
+import { AccessFactsRepository } from '../../src/storage/repositories/access-facts.js';
+import { StreamSessionsRepository } from '../../src/storage/repositories/stream-sessions.js';
+import { newId } from '../../src/shared/ids.js';
+
+const NOW = '2026-03-02T08:00:00.000Z';
+
+for (const d of testDatabases()) {
+  describe(`access facts snapshot (${d.name})`, { skip: d.skip }, () => {
+    let db: TestDb;
+    let f: Factory;
+    let facts: AccessFactsRepository;
+    let streams: StreamSessionsRepository;
+    let a: KindergartenWorld;
+    let b: KindergartenWorld;
+
+    before(async () => {
+      db = await d.open();
+      f = new Factory(db.kysely);
+      facts = new AccessFactsRepository(db.kysely);
+      streams = new StreamSessionsRepository(db.kysely);
+      const region = await f.region();
+      a = await f.kindergartenWorld(region.id, 'A');
+      b = await f.kindergartenWorld(region.id, 'B');
+      // A second child of A's parent, unverified, in B's group: both children's facts come along.
+      const second = await f.child(b.institution.id);
+      await f.enrol(second.id, b.group.id);
+      await f.guardian(a.parent.id, second.id, { verified: 0 });
+    });
+    after(() => db.close());
+
+    async function open(personId: string, cameraId: string, started: boolean): Promise<string> {
+      const id = newId();
+      await streams.insert({
+        id,
+        person_id: personId,
+        camera_id: cameraId,
+        child_id: null,
+        session_id: 'S',
+        basis: 'staff',
+        purpose: 'live',
+        granted_at: NOW,
+        renewed_at: NOW,
+        grant_expires_at: '2026-03-02T08:01:00.000Z',
+        started_at: started ? NOW : null,
+        ended_at: null,
+        end_reason: null,
+        bytes: 0,
+        transport: null,
+        ip: null,
+        user_agent: null,
+      });
+      return id;
+    }
+
+    test('agrees with the single-family readers', async () => {
+      const s = await facts.liveSnapshot(a.parent.id, a.camera.id, { nowIso: NOW, countUpTo: 3 });
+      assert.ok(s);
+      const links = await facts.guardianLinks(a.parent.id);
+      const childIds = links.map((l) => l.childId);
+      const byChild = <T extends { childId: string }>(xs: readonly T[]) =>
+        [...xs].sort((x, y) => x.childId.localeCompare(y.childId));
+      assert.deepEqual(s.camera, await facts.camera(a.camera.id));
+      assert.deepEqual(s.viewer, await facts.viewer(a.parent.id));
+      assert.deepEqual(byChild(s.guardianLinks), byChild(links));
+      assert.deepEqual(byChild(s.enrolments), byChild(await facts.enrolments(childIds)));
+      assert.deepEqual(byChild(s.subscriptions), byChild(await facts.subscriptions(childIds)));
+      assert.deepEqual(s.viewingWindows, await facts.viewingWindows(a.group.id));
+      assert.equal(s.consent, await facts.consent(a.group.id));
+      assert.equal(s.guardianLinks.length, 2);
+      assert.equal(s.enrolments.length, 2);
+      assert.deepEqual(s.camera.facts.closedDays, [a.closedDay.day]);
+      assert.equal(s.openStreams, 0);
+    });
+
+    test('staff: role bindings, no guardian facts', async () => {
+      const s = await facts.liveSnapshot(a.admin.id, a.camera.id, { nowIso: NOW, countUpTo: 3 });
+      assert.ok(s);
+      assert.deepEqual(s.viewer.roleBindings, [
+        { role: 'kindergarten_admin', scopeKind: 'institution', scopeId: a.institution.id },
+      ]);
+      assert.deepEqual([s.guardianLinks, s.enrolments, s.subscriptions], [[], [], []]);
+    });
+
+    test('unknown camera or person: undefined', async () => {
+      assert.equal(await facts.liveSnapshot(a.parent.id, newId(), { nowIso: NOW, countUpTo: 3 }), undefined);
+      assert.equal(await facts.liveSnapshot(newId(), a.camera.id, { nowIso: NOW, countUpTo: 3 }), undefined);
+    });
+
+    test('open streams: counted up to the bound, the renewed one left out, ended ones not counted', async () => {
+      const staff = await f.staff('kindergarten_admin', 'institution', b.institution.id);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push(await open(staff.id, b.camera.id, true));
+      await streams.end(ids[4]!, NOW, 'closed', 0);
+      const count = async (countUpTo: number, exceptStreamId?: string) =>
+        (await facts.liveSnapshot(staff.id, b.camera.id, { nowIso: NOW, countUpTo, exceptStreamId }))!
+          .openStreams;
+      assert.equal(await count(10), 4);
+      assert.equal(await count(3), 3);
+      assert.equal(await count(10, ids[0]), 3);
+      // An unstarted grant counts for 15 s (the player connecting), then no more.
+      await open(staff.id, b.camera.id, false);
+      assert.equal(await count(10), 5);
+      const later = (await facts.liveSnapshot(staff.id, b.camera.id, {
+        nowIso: '2026-03-02T08:00:20.000Z',
+        countUpTo: 10,
+      }))!.openStreams;
+      assert.equal(later, 4);
+    });
+  });
+}
