@@ -1,6 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompactSign, generateKeyPair } from 'jose';
+import { CompactSign, compactVerify, generateKeyPair } from 'jose';
 import type { GrantExpectation, GrantRequest, GrantVerification } from '../../../src/grants/index.js';
 import {
   generateGrantKey,
@@ -55,6 +55,17 @@ describe('sign and verify', () => {
         expiresAtMs: T0 + 60_000,
       },
     });
+  });
+
+  test('a standard JWS library (jose) verifies what signGrant signs, and no other key does', async () => {
+    const { token } = await signGrant(ring, REQUEST, { atMs: T0, ttlSeconds: 30 });
+    const { payload, protectedHeader } = await compactVerify(token, ring.signingKey!.publicKey, {
+      algorithms: ['EdDSA'],
+    });
+    assert.equal(protectedHeader.typ, GRANT_TOKEN_TYPE);
+    assert.equal(b64json(Buffer.from(payload).toString('base64url')).sub, 'person-1');
+    const other = await generateKeyPair('Ed25519');
+    await assert.rejects(compactVerify(token, other.publicKey, { algorithms: ['EdDSA'] }));
   });
 
   test('the token names its key and type, and never carries the session id itself', async () => {
