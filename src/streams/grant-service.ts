@@ -17,7 +17,8 @@ import {
   type LiveAccessFacts,
 } from '../policy/index.js';
 import { signGrant, type GrantKeyRing } from '../grants/index.js';
-import { appendAudit, type AuditContext } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/audit-log.js';
+import { AuditGroupCommit } from '../audit/group-commit.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { SessionStore } from '../identity/sessions.js';
@@ -88,9 +89,12 @@ export function mediaUrls(
 
 export class GrantService {
   private readonly facts: AccessFactsRepository;
+  /** Decisions' audit entries and stream rows, committed together with those of concurrent requests. */
+  private readonly writes: AuditGroupCommit;
 
   constructor(private readonly deps: GrantServiceDeps) {
     this.facts = new AccessFactsRepository(deps.db);
+    this.writes = new AuditGroupCommit(deps.db);
   }
 
   /** Gathers the facts and decides. `undefined` when the camera or person does not exist. */
@@ -153,50 +157,48 @@ export class GrantService {
       { atMs: now.getTime(), ttlSeconds: this.deps.ttlSeconds },
     );
     const expiresAt = new Date(issued.expiresAtMs).toISOString();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await appendAudit(
-        trx,
-        {
-          ...audit,
-          actor: audit.actor
-            ? { ...audit.actor, role: decision.basis === 'staff' ? decision.role : 'parent' }
-            : null,
-        },
-        {
-          action: 'grant.live',
-          targetKind: 'camera',
-          targetId: cameraId,
-          institutionId: camera.facts.institutionId,
-          decision: 'allow',
-          reason: decision.basis,
-          streamId: issued.streamId,
-          details: decision.basis === 'guardian' ? { childId: decision.childId } : { role: decision.role },
-        },
-        now,
-      );
-      await this.deps.streams.insert(
-        {
-          id: issued.streamId,
-          person_id: viewer.personId,
-          camera_id: cameraId,
-          child_id: decision.basis === 'guardian' ? decision.childId : null,
-          session_id: viewer.sessionId,
-          basis: decision.basis,
-          purpose: 'live',
-          granted_at: now.toISOString(),
-          renewed_at: now.toISOString(),
-          grant_expires_at: expiresAt,
-          started_at: null,
-          ended_at: null,
-          end_reason: null,
-          bytes: 0,
-          transport: null,
-          ip: audit.ip,
-          user_agent: audit.userAgent,
-        },
-        trx,
-      );
-    });
+    await this.writes.append(
+      {
+        ...audit,
+        actor: audit.actor
+          ? { ...audit.actor, role: decision.basis === 'staff' ? decision.role : 'parent' }
+          : null,
+      },
+      {
+        action: 'grant.live',
+        targetKind: 'camera',
+        targetId: cameraId,
+        institutionId: camera.facts.institutionId,
+        decision: 'allow',
+        reason: decision.basis,
+        streamId: issued.streamId,
+        details: decision.basis === 'guardian' ? { childId: decision.childId } : { role: decision.role },
+      },
+      now,
+      (trx) =>
+        this.deps.streams.insert(
+          {
+            id: issued.streamId,
+            person_id: viewer.personId,
+            camera_id: cameraId,
+            child_id: decision.basis === 'guardian' ? decision.childId : null,
+            session_id: viewer.sessionId,
+            basis: decision.basis,
+            purpose: 'live',
+            granted_at: now.toISOString(),
+            renewed_at: now.toISOString(),
+            grant_expires_at: expiresAt,
+            started_at: null,
+            ended_at: null,
+            end_reason: null,
+            bytes: 0,
+            transport: null,
+            ip: audit.ip,
+            user_agent: audit.userAgent,
+          },
+          trx,
+        ),
+    );
     return this.present(viewer.personId, cameraId, issued.streamId, issued.token, expiresAt);
   }
 
@@ -211,22 +213,19 @@ export class GrantService {
     const d = await this.decide(viewer.personId, row.camera_id, streamId);
     const decision: Decision = d?.decision ?? { allow: false, reason: 'not_guardian' };
     if (!decision.allow) {
-      await this.deps.db.transaction().execute(async (trx) => {
-        await appendAudit(
-          trx,
-          audit,
-          {
-            action: 'grant.renew',
-            targetKind: 'camera',
-            targetId: row.camera_id,
-            institutionId: d?.camera.facts.institutionId ?? null,
-            decision: 'deny',
-            reason: decision.reason,
-            streamId,
-          },
-          now,
-        );
-      });
+      await this.writes.append(
+        audit,
+        {
+          action: 'grant.renew',
+          targetKind: 'camera',
+          targetId: row.camera_id,
+          institutionId: d?.camera.facts.institutionId ?? null,
+          decision: 'deny',
+          reason: decision.reason,
+          streamId,
+        },
+        now,
+      );
       throw new AppError('forbidden', `access ended: ${decision.reason}`, {
         reason: decision.reason,
         ...(d ? this.nextOpen(decision.reason, d.facts, now) : {}),
@@ -244,23 +243,20 @@ export class GrantService {
       { atMs: now.getTime(), ttlSeconds: this.deps.ttlSeconds },
     );
     const expiresAt = new Date(issued.expiresAtMs).toISOString();
-    await this.deps.db.transaction().execute(async (trx) => {
-      await appendAudit(
-        trx,
-        audit,
-        {
-          action: 'grant.renew',
-          targetKind: 'camera',
-          targetId: row.camera_id,
-          institutionId: d!.camera.facts.institutionId,
-          decision: 'allow',
-          reason: decision.basis,
-          streamId,
-        },
-        now,
-      );
-      await this.deps.streams.renewed(streamId, now.toISOString(), expiresAt, trx);
-    });
+    await this.writes.append(
+      audit,
+      {
+        action: 'grant.renew',
+        targetKind: 'camera',
+        targetId: row.camera_id,
+        institutionId: d!.camera.facts.institutionId,
+        decision: 'allow',
+        reason: decision.basis,
+        streamId,
+      },
+      now,
+      (trx) => this.deps.streams.renewed(streamId, now.toISOString(), expiresAt, trx),
+    );
     return this.present(viewer.personId, row.camera_id, streamId, issued.token, expiresAt);
   }
 
@@ -320,21 +316,18 @@ export class GrantService {
     action: string,
     now: Date,
   ): Promise<void> {
-    await this.deps.db.transaction().execute((trx) =>
-      appendAudit(
-        trx,
-        audit,
-        {
-          action,
-          targetKind: 'camera',
-          targetId: cameraId,
-          institutionId,
-          decision: decision.allow ? 'allow' : 'deny',
-          reason: decision.allow ? decision.basis : decision.reason,
-          streamId,
-        },
-        now,
-      ),
+    await this.writes.append(
+      audit,
+      {
+        action,
+        targetKind: 'camera',
+        targetId: cameraId,
+        institutionId,
+        decision: decision.allow ? 'allow' : 'deny',
+        reason: decision.allow ? decision.basis : decision.reason,
+        streamId,
+      },
+      now,
     );
   }
 }
