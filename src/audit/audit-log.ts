@@ -91,7 +91,8 @@ export async function lockAuditHead(trx: Transaction<Database>): Promise<AuditHe
           hash: string;
         }>`select seq, hash from audit_head where id = 1 for update`.execute(trx)
       ).rows[0]
-    : await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+    : (await sql<{ seq: number; hash: string }>`select seq, hash from audit_head where id = 1`.execute(trx))
+        .rows[0];
   if (!head) throw new Error('audit_head row is missing: the database was not migrated');
   return { seq: Number(head.seq), hash: head.hash };
 }

@@ -15,7 +15,7 @@ import type { Clock } from '../shared/clock.js';
 import { SessionStore } from '../identity/sessions.js';
 import { registerRequestContext } from './request-context.js';
 import { registerErrorHandler } from './error-handler.js';
-import { createMetrics, registerMetrics, type Metrics } from './metrics.js';
+import { createMetrics, registerDatabaseMetrics, registerMetrics, type Metrics } from './metrics.js';
 import { registerHealthRoutes } from '../api/health.js';
 import { registerIdentityRoutes } from '../identity/routes.js';
 import { registerAdminRoutes } from '../api/admin/index.js';
@@ -196,6 +196,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   registerErrorHandler(app);
   registerRequestContext(app, ctx.sessions);
   registerMetrics(app, ctx.metrics);
+  registerDatabaseMetrics(ctx.metrics, ctx.db);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await registerHealthRoutes(app, ctx);

@@ -1,6 +1,7 @@
 /** Prometheus metrics (prom-client), one registry per app so tests do not share counters. */
 import client from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import type { Db } from '../storage/db.js';
 
 export interface Metrics {
   registry: client.Registry;
@@ -38,5 +39,35 @@ export function registerMetrics(app: FastifyInstance, m: Metrics): void {
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', m.registry.contentType);
     return m.registry.metrics();
+  });
+}
+
+/** The SQLite background checkpoints: a growing failure count means the WAL is left to the backstop. */
+export function registerDatabaseMetrics(m: Metrics, db: Db): void {
+  const stats = db.checkpoints;
+  if (!stats) return;
+  new client.Gauge({
+    name: 'okno_sqlite_checkpoint_runs',
+    help: 'background WAL checkpoints run since start',
+    registers: [m.registry],
+    collect() {
+      this.set(stats.runs);
+    },
+  });
+  new client.Gauge({
+    name: 'okno_sqlite_checkpoint_failures',
+    help: 'background WAL checkpoints that failed since start',
+    registers: [m.registry],
+    collect() {
+      this.set(stats.failures);
+    },
+  });
+  new client.Gauge({
+    name: 'okno_sqlite_wal_frames',
+    help: 'frames in the WAL at the last background checkpoint',
+    registers: [m.registry],
+    collect() {
+      this.set(stats.lastLogFrames);
+    },
   });
 }

@@ -8,6 +8,11 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
+import {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
+  SqliteCheckpointer,
+  type CheckpointStats,
+} from './sqlite-checkpointer.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -17,6 +22,8 @@ export interface Db {
   readonly dialect: Dialect;
   /** where it is, with any password masked */
   readonly description: string;
+  /** SQLite files: the background WAL checkpoints (for /metrics) */
+  readonly checkpoints?: CheckpointStats;
   close(): Promise<void>;
 }
 
@@ -25,6 +32,8 @@ export interface OpenOptions {
   databaseUrl?: string | undefined;
   sqlitePath?: string;
   poolSize?: number;
+  /** SQLite files: how often the background checkpoint runs (default 1 s) */
+  checkpointIntervalMs?: number;
 }
 
 export function maskUrl(url: string): string {
@@ -57,10 +66,23 @@ export function openDatabase(opts: OpenOptions): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread (sqlite-checkpointer.ts); the automatic one is only a backstop.
+  const checkpointer =
+    file === ':memory:' ? undefined : new SqliteCheckpointer(file, opts.checkpointIntervalMs);
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
   });
-  return { kysely, dialect: 'sqlite', description: `sqlite:${file}`, close: () => kysely.destroy() };
+  return {
+    kysely,
+    dialect: 'sqlite',
+    description: `sqlite:${file}`,
+    ...(checkpointer ? { checkpoints: checkpointer.stats } : {}),
+    close: async () => {
+      await checkpointer?.close();
+      await kysely.destroy();
+    },
+  };
 }
 
 /** How many prepared SQLite statements are kept; the application issues a few hundred distinct ones. */

@@ -10,8 +10,14 @@ export const UNSTARTED_GRACE_MS = 15_000;
 export class StreamSessionsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(row: StreamSessionRow, db: Kysely<Database> = this.db): Promise<void> {
-    await db.insertInto('stream_sessions').values(row).execute();
+  /** Written out rather than built: it runs on every allowed grant, where building cost more than running. */
+  async insert(r: StreamSessionRow, db: Kysely<Database> = this.db): Promise<void> {
+    await sql`insert into stream_sessions (id, person_id, camera_id, child_id, session_id, basis, purpose,
+        granted_at, renewed_at, grant_expires_at, started_at, ended_at, end_reason, bytes, transport, ip,
+        user_agent)
+      values (${r.id}, ${r.person_id}, ${r.camera_id}, ${r.child_id}, ${r.session_id}, ${r.basis},
+        ${r.purpose}, ${r.granted_at}, ${r.renewed_at}, ${r.grant_expires_at}, ${r.started_at},
+        ${r.ended_at}, ${r.end_reason}, ${r.bytes}, ${r.transport}, ${r.ip}, ${r.user_agent})`.execute(db);
   }
 
   async get(id: string): Promise<StreamSessionRow | undefined> {
