@@ -81,6 +81,13 @@ for (const d of testDatabases()) {
       assert.equal(s.openStreams, 0);
     });
 
+    test('staff without children: open streams are not counted (the cap is for parents)', async () => {
+      const admin = await f.staff('kindergarten_admin', 'institution', b.institution.id);
+      for (let i = 0; i < 4; i++) await open(admin.id, b.camera.id, true);
+      const s = await facts.liveSnapshot(admin.id, b.camera.id, { nowIso: NOW, countUpTo: 10 });
+      assert.equal(s?.openStreams, 0);
+    });
+
     test('staff: role bindings, no guardian facts', async () => {
       const s = await facts.liveSnapshot(a.admin.id, a.camera.id, { nowIso: NOW, countUpTo: 3 });
       assert.ok(s);
@@ -95,8 +102,10 @@ for (const d of testDatabases()) {
       assert.equal(await facts.liveSnapshot(newId(), a.camera.id, { nowIso: NOW, countUpTo: 3 }), undefined);
     });
 
-    test('open streams: counted up to the bound, the renewed one left out, ended ones not counted', async () => {
-      const staff = await f.staff('kindergarten_admin', 'institution', b.institution.id);
+    test("a parent's open streams: counted up to the bound, the renewed one left out, ended ones not counted", async () => {
+      // A second guardian of B's child (the cap is the guardian basis's; staff are not counted).
+      const staff = await f.person();
+      await f.guardian(staff.id, b.child.id);
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await open(staff.id, b.camera.id, true));
       await streams.end(ids[4]!, NOW, 'closed', 0);

@@ -58,7 +58,8 @@ export class AccessFactsRepository {
   /**
    * The facts for `personId` watching `cameraId` live at `nowIso`, in one statement; `undefined` when
    * the camera or the person does not exist. Open streams are counted only up to `countUpTo` (the
-   * policy needs to know whether the cap is reached, not how far beyond it a staff member is), and
+   * policy needs to know whether the cap is reached), and only for a person with guardian links: the
+   * cap is the guardian basis's, and staff watching many cameras would make the count a long scan. And
    * `exceptStreamId` (the stream being renewed or re-checked) is not counted.
    */
   async liveSnapshot(
@@ -120,6 +121,7 @@ export class AccessFactsRepository {
                   and grant_expires_at > ${opts.nowIso}
                   and (started_at is not null or granted_at > ${recent})
                   and id <> ${opts.exceptStreamId ?? ''}
+                  and exists (select 1 from guardian_links where person_id = ${personId})
                 limit ${sql.lit(countUpTo)}) as open_streams) as text),
              null, null, null, null, null, null, null, null, null, null, null, null, null
     `.execute(this.db);
