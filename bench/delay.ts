@@ -196,7 +196,7 @@ export async function benchDelay(okno: Okno, opts: DelayOptions): Promise<Figure
           ...context(paused),
         },
         notes: [
-          "the live registry's re-check pass runs its SQLite reads back to back without yielding: the event loop stalls for the whole pass and fragments wait in the pipe meanwhile",
+          "the same measure with the live registry's re-check loop paused: the difference to the figure above is what the re-check pass (which yields to the event loop between streams) costs the viewers",
         ],
       },
     ];

@@ -448,7 +448,7 @@ function figures(
         'longest event-loop stall during a pass, ms': r.stallMs,
       },
       notes: [
-        'not part of the fan-out windows above (switched off there); a real process pays it on top, and the pass does not yield to the event loop',
+        'not part of the fan-out windows above (switched off there); a real process pays it on top; the pass yields to the event loop between streams',
       ],
     });
   }
