@@ -25,6 +25,7 @@ import { newId } from '../shared/ids.js';
 import type { Database } from '../storage/schema.js';
 import { AccessFactsRepository, type CameraRow } from '../storage/repositories/access-facts.js';
 import type { RoomKind, ViewRow } from '../storage/repositories/recordings-policy.js';
+import { grantedStreamRow, StreamSessionsRepository } from '../storage/repositories/stream-sessions.js';
 import { loadOrCreateExportKey, type ExportSigningKey } from './export-key.js';
 import { verifyExportPackage, writeExportPackage } from './export.js';
 import { buildClip, planPieces, type Clip, type Piece } from './playback.js';
@@ -372,28 +373,21 @@ export class RecordingOperations {
         },
         a.now,
       );
-      await trx
-        .insertInto('stream_sessions')
-        .values({
+      await new StreamSessionsRepository(trx).insert(
+        grantedStreamRow({
           id: issued.streamId,
-          person_id: caller.person.id,
-          camera_id: cameraId,
-          child_id: null,
-          session_id: caller.sessionId,
+          personId: caller.person.id,
+          cameraId,
+          childId: null,
+          sessionId: caller.sessionId,
           basis: 'staff',
           purpose: 'playback',
-          granted_at: a.now.toISOString(),
-          renewed_at: a.now.toISOString(),
-          grant_expires_at: expiresAt,
-          started_at: null,
-          ended_at: null,
-          end_reason: null,
-          bytes: 0,
-          transport: null,
+          at: a.now,
+          expiresAt,
           ip: audit.ip,
-          user_agent: audit.userAgent,
-        })
-        .execute();
+          userAgent: audit.userAgent,
+        }),
+      );
       await this.service.policy.insertView(
         {
           stream_id: issued.streamId,

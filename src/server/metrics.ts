@@ -46,28 +46,26 @@ export function registerMetrics(app: FastifyInstance, m: Metrics): void {
 export function registerDatabaseMetrics(m: Metrics, db: Db): void {
   const stats = db.checkpoints;
   if (!stats) return;
-  new client.Gauge({
-    name: 'okno_sqlite_checkpoint_runs',
-    help: 'background WAL checkpoints run since start',
-    registers: [m.registry],
-    collect() {
-      this.set(stats.runs);
-    },
-  });
-  new client.Gauge({
-    name: 'okno_sqlite_checkpoint_failures',
-    help: 'background WAL checkpoints that failed since start',
-    registers: [m.registry],
-    collect() {
-      this.set(stats.failures);
-    },
-  });
-  new client.Gauge({
-    name: 'okno_sqlite_wal_frames',
-    help: 'frames in the WAL at the last background checkpoint',
-    registers: [m.registry],
-    collect() {
-      this.set(stats.lastLogFrames);
-    },
-  });
+  const gauges: [name: string, help: string, value: () => number][] = [
+    ['okno_sqlite_checkpoint_runs', 'background WAL checkpoints run since start', () => stats.runs],
+    [
+      'okno_sqlite_checkpoint_failures',
+      'background WAL checkpoints that failed since start',
+      () => stats.failures,
+    ],
+    [
+      'okno_sqlite_wal_frames',
+      'frames in the WAL at the last background checkpoint',
+      () => stats.lastLogFrames,
+    ],
+  ];
+  for (const [name, help, value] of gauges)
+    new client.Gauge({
+      name,
+      help,
+      registers: [m.registry],
+      collect() {
+        this.set(value());
+      },
+    });
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import { AccessFactsRepository, type CameraRow } from '../storage/repositories/access-facts.js';
-import type { StreamSessionsRepository } from '../storage/repositories/stream-sessions.js';
+import { grantedStreamRow, type StreamSessionsRepository } from '../storage/repositories/stream-sessions.js';
 import {
   decideLiveAccess,
   nextLiveOpening,
@@ -177,25 +177,19 @@ export class GrantService {
       now,
       (trx) =>
         this.deps.streams.insert(
-          {
+          grantedStreamRow({
             id: issued.streamId,
-            person_id: viewer.personId,
-            camera_id: cameraId,
-            child_id: decision.basis === 'guardian' ? decision.childId : null,
-            session_id: viewer.sessionId,
+            personId: viewer.personId,
+            cameraId,
+            childId: decision.basis === 'guardian' ? decision.childId : null,
+            sessionId: viewer.sessionId,
             basis: decision.basis,
             purpose: 'live',
-            granted_at: now.toISOString(),
-            renewed_at: now.toISOString(),
-            grant_expires_at: expiresAt,
-            started_at: null,
-            ended_at: null,
-            end_reason: null,
-            bytes: 0,
-            transport: null,
+            at: now,
+            expiresAt,
             ip: audit.ip,
-            user_agent: audit.userAgent,
-          },
+            userAgent: audit.userAgent,
+          }),
           trx,
         ),
     );

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { recordAudit, SYSTEM_CONTEXT, verifyAuditChain } from '../../src/audit/audit-log.js';
+import { createMetrics, registerDatabaseMetrics } from '../../src/server/metrics.js';
 import { migrateToLatest, openDatabase } from '../../src/storage/db.js';
 
 test('background checkpoints keep up with writes; the data survives close and reopen', async () => {
@@ -31,6 +32,11 @@ test('background checkpoints keep up with writes; the data survives close and re
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(stats.failures, 0, String(stats.lastError));
+    const metrics = createMetrics();
+    registerDatabaseMetrics(metrics, db);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^okno_sqlite_checkpoint_runs [1-9]/m);
+    assert.match(text, /^okno_sqlite_checkpoint_failures 0$/m);
     await db.close();
     // The last connection to close folds the WAL into the database and removes it.
     assert.equal(existsSync(`${file}-wal`), false);

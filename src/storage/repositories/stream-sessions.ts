@@ -4,6 +4,44 @@ import type { Database, StreamSessionsTable } from '../schema.js';
 
 export type StreamSessionRow = StreamSessionsTable;
 
+/** What a grant knows when it opens a stream: the rest of the row starts empty. */
+export interface GrantedStream {
+  id: string;
+  personId: string;
+  cameraId: string;
+  childId: string | null;
+  sessionId: string;
+  basis: StreamSessionRow['basis'];
+  purpose: StreamSessionRow['purpose'];
+  at: Date;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The row of a stream just granted: not started, not ended, no bytes yet. */
+export function grantedStreamRow(g: GrantedStream): StreamSessionRow {
+  return {
+    id: g.id,
+    person_id: g.personId,
+    camera_id: g.cameraId,
+    child_id: g.childId,
+    session_id: g.sessionId,
+    basis: g.basis,
+    purpose: g.purpose,
+    granted_at: g.at.toISOString(),
+    renewed_at: g.at.toISOString(),
+    grant_expires_at: g.expiresAt,
+    started_at: null,
+    ended_at: null,
+    end_reason: null,
+    bytes: 0,
+    transport: null,
+    ip: g.ip,
+    user_agent: g.userAgent,
+  };
+}
+
 /** How long a granted stream that never started counts against the viewer's cap (player connecting). */
 export const UNSTARTED_GRACE_MS = 15_000;
 
