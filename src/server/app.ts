@@ -21,6 +21,7 @@ import { registerIdentityRoutes } from '../identity/routes.js';
 import { registerAdminRoutes } from '../api/admin/index.js';
 import websocket from '@fastify/websocket';
 import { recordAudit, type AuditContext, type AuditEvent } from '../audit/audit-log.js';
+import { AuditGroupCommit } from '../audit/group-commit.js';
 import { GrantVerifier, type GrantKeyRing } from '../grants/index.js';
 import { loadOrCreateKeyRing } from '../grants/key-store.js';
 import { CameraManager, type CameraManagerOptions } from '../streams/camera-manager.js';
@@ -112,8 +113,11 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     opts.ephemeralKeys ? null : opts.config.dataDir,
     opts.clock.now().getTime(),
   );
+  // One group commit per database: grant decisions, stream starts and ends share transactions.
+  const writes = new AuditGroupCommit(opts.db.kysely);
   const grants = new GrantService({
     db: opts.db.kysely,
+    writes,
     streams,
     sessions,
     clock: opts.clock,
@@ -131,7 +135,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     }),
     grants,
     registry: new LiveRegistry({
-      db: opts.db.kysely,
+      writes,
       streams,
       clock: opts.clock,
       recheck: (s) => grants.recheck(s),

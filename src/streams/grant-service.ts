@@ -18,7 +18,7 @@ import {
 } from '../policy/index.js';
 import { signGrant, type GrantKeyRing } from '../grants/index.js';
 import type { AuditContext } from '../audit/audit-log.js';
-import { AuditGroupCommit } from '../audit/group-commit.js';
+import type { AuditGroupCommit } from '../audit/group-commit.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { SessionStore } from '../identity/sessions.js';
@@ -59,6 +59,8 @@ export type Recheck = { ok: true } | { ok: false; reason: string };
 
 export interface GrantServiceDeps {
   db: Kysely<Database>;
+  /** Decisions' audit entries and stream rows, committed together with those of concurrent requests. */
+  writes: AuditGroupCommit;
   streams: StreamSessionsRepository;
   sessions: SessionStore;
   clock: Clock;
@@ -89,12 +91,11 @@ export function mediaUrls(
 
 export class GrantService {
   private readonly facts: AccessFactsRepository;
-  /** Decisions' audit entries and stream rows, committed together with those of concurrent requests. */
   private readonly writes: AuditGroupCommit;
 
   constructor(private readonly deps: GrantServiceDeps) {
     this.facts = new AccessFactsRepository(deps.db);
-    this.writes = new AuditGroupCommit(deps.db);
+    this.writes = deps.writes;
   }
 
   /** Gathers the facts and decides. `undefined` when the camera or person does not exist. */

@@ -10,10 +10,9 @@
  * through PostgreSQL notifications instead (DESIGN §8); the registry interface stays the same.
  */
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
 import type { StreamSessionsRepository } from '../storage/repositories/stream-sessions.js';
-import { appendAudit, type AuditContext } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/audit-log.js';
+import type { AuditGroupCommit } from '../audit/group-commit.js';
 import type { Clock } from '../shared/clock.js';
 import type { Recheck } from './grant-service.js';
 
@@ -34,7 +33,8 @@ export interface OpenStream {
 }
 
 export interface LiveRegistryDeps {
-  db: Kysely<Database>;
+  /** stream starts and ends are written with their audit entries, shared with concurrent writes */
+  writes: AuditGroupCommit;
   streams: StreamSessionsRepository;
   clock: Clock;
   recheck: (s: OpenStream) => Promise<Recheck>;
@@ -83,20 +83,18 @@ export class LiveRegistry {
     }
     this.open.set(s.streamId, s);
     const now = this.deps.clock.now();
-    await this.deps.streams.started(s.streamId, now.toISOString(), s.transport);
-    await this.deps.db.transaction().execute((trx) =>
-      appendAudit(
-        trx,
-        s.audit,
-        {
-          action: 'stream.start',
-          targetKind: 'camera',
-          targetId: s.cameraId,
-          streamId: s.streamId,
-          details: { transport: s.transport },
-        },
-        now,
-      ),
+    // Viewers tend to arrive together (the group's morning): their starts share commits.
+    await this.deps.writes.append(
+      s.audit,
+      {
+        action: 'stream.start',
+        targetKind: 'camera',
+        targetId: s.cameraId,
+        streamId: s.streamId,
+        details: { transport: s.transport },
+      },
+      now,
+      (trx) => this.deps.streams.started(s.streamId, now.toISOString(), s.transport, trx),
     );
   }
 
@@ -113,22 +111,21 @@ export class LiveRegistry {
     if (tellPlayer) s.close(reason);
     const now = this.deps.clock.now();
     try {
-      await this.deps.db.transaction().execute(async (trx) => {
-        await this.deps.streams.end(streamId, now.toISOString(), reason, s.bytes, trx);
-        await appendAudit(
-          trx,
-          s.audit,
-          {
-            action: 'stream.end',
-            targetKind: 'camera',
-            targetId: s.cameraId,
-            streamId,
-            reason,
-            details: { durationMs: now.getTime() - s.startedAtMs, bytes: s.bytes, transport: s.transport },
-          },
-          now,
-        );
-      });
+      await this.deps.writes.append(
+        s.audit,
+        {
+          action: 'stream.end',
+          targetKind: 'camera',
+          targetId: s.cameraId,
+          streamId,
+          reason,
+          details: { durationMs: now.getTime() - s.startedAtMs, bytes: s.bytes, transport: s.transport },
+        },
+        now,
+        async (trx) => {
+          await this.deps.streams.end(streamId, now.toISOString(), reason, s.bytes, trx);
+        },
+      );
     } catch (err) {
       this.deps.log?.error({ err, streamId }, 'could not record the end of a stream');
     }

@@ -100,8 +100,8 @@ export class StreamSessionsRepository {
       .execute();
   }
 
-  async started(id: string, at: string, transport: string): Promise<void> {
-    await this.db
+  async started(id: string, at: string, transport: string, db: Kysely<Database> = this.db): Promise<void> {
+    await db
       .updateTable('stream_sessions')
       .set({ started_at: at, transport })
       .where('id', '=', id)
