@@ -180,6 +180,14 @@ export const SETTINGS = [
     help: 'days recordings are kept where no retention is set for the institution and room kind',
   },
   {
+    key: 'recording.exportKeepDays',
+    kind: 'int',
+    min: 1,
+    max: 3650,
+    default: 7,
+    help: 'days an export package stays on the server to be downloaded; then the file is deleted (unless a legal hold covers it) and the record of the export is kept',
+  },
+  {
     key: 'recording.playbackMinutes',
     kind: 'int',
     min: 5,
@@ -230,6 +238,7 @@ export interface Config {
     readonly postRollSeconds: number;
     readonly minFreeBytes: number;
     readonly retentionDaysDefault: number;
+    readonly exportKeepDays: number;
     readonly playbackMinutes: number;
   };
 }

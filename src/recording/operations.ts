@@ -555,6 +555,7 @@ export class RecordingOperations {
             mp4_sha256: written.manifest.video.sha256,
             key_id: key.keyId,
             created_at: now.toISOString(),
+            file_deleted_at: null,
           },
           trx,
         ),
@@ -582,6 +583,12 @@ export class RecordingOperations {
     const row = await this.service.policy.exportRow(exportId);
     if (!row || row.camera_id !== cameraId || row.person_id !== personId)
       throw new AppError('not_found', 'export not found');
+    if (row.file_deleted_at)
+      throw new AppError(
+        'gone',
+        `the export package was deleted on ${row.file_deleted_at} (kept ${this.deps.config.recording.exportKeepDays} days); make a new export`,
+        { deletedAt: row.file_deleted_at },
+      );
     return { path: path.join(this.exportsDir, row.file), bytes: Number(row.bytes) };
   }
 

@@ -170,3 +170,60 @@ export async function trimRingBuffer(
   }
   return out;
 }
+
+export interface ExpireExportsResult {
+  /** packages whose file was deleted */
+  expired: { id: string; cameraId: string; bytes: number; createdAt: string }[];
+  /** expired packages kept because a legal hold in force covers their range */
+  held: string[];
+  errors: string[];
+}
+
+/**
+ * Export packages are copies of recordings handed over to an inspector: they are personal data too,
+ * and are not kept for ever. A package older than `keepDays` has its file deleted (file, directory
+ * fsync, then the row marked) unless a legal hold in force on its camera covers its range; the row —
+ * who exported what, when, why, and the hashes — stays, so the export can still be proven.
+ */
+export async function expireExports(deps: {
+  exportsDir: string;
+  policy: RecordingPolicyRepository;
+  clock: Clock;
+  keepDays: number;
+}): Promise<ExpireExportsResult> {
+  const now = deps.clock.now();
+  const cutoff = new Date(now.getTime() - deps.keepDays * DAY_MS).toISOString();
+  const result: ExpireExportsResult = { expired: [], held: [], errors: [] };
+  const holdsByCamera = new Map<string, HoldRow[]>();
+  for (const row of await deps.policy.exportsToExpire(cutoff)) {
+    try {
+      let holds = holdsByCamera.get(row.camera_id);
+      if (!holds) {
+        holds = await deps.policy.activeHolds(row.camera_id);
+        holdsByCamera.set(row.camera_id, holds);
+      }
+      if (heldBy(holds, Date.parse(row.from_at), Date.parse(row.to_at))) {
+        result.held.push(row.id);
+        continue;
+      }
+      try {
+        await unlink(path.join(deps.exportsDir, row.file));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      await fsyncDir(deps.exportsDir).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+      await deps.policy.markExportFileDeleted(row.id, now.toISOString());
+      result.expired.push({
+        id: row.id,
+        cameraId: row.camera_id,
+        bytes: Number(row.bytes),
+        createdAt: row.created_at,
+      });
+    } catch (e) {
+      result.errors.push(`export ${row.id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return result;
+}

@@ -8,13 +8,14 @@
  * questions about what is recorded (in-progress spans are known to the recording process alone).
  */
 import type { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { InitSegment } from '../media/fmp4.js';
 import type { SupervisorEvents } from '../media/supervisor.js';
 import type { ViewingCalendar } from '../policy/facts.js';
-import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
+import { appendAudit, recordAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { Database, GapCause } from '../storage/schema.js';
@@ -29,7 +30,13 @@ import { DiskGuard, statfsFreeBytes, type FreeBytes } from './disk-guard.js';
 import { recordingDir } from './paths.js';
 import { decideRecording, inWorkingHours } from './policy.js';
 import { CameraRecorder, type RecorderStatus } from './recorder.js';
-import { sweepRetention, trimRingBuffer, type SweepResult } from './retention.js';
+import {
+  expireExports,
+  sweepRetention,
+  trimRingBuffer,
+  type ExpireExportsResult,
+  type SweepResult,
+} from './retention.js';
 
 /** What the service needs of the live plane (CameraManager fits). */
 export interface LiveSource {
@@ -100,9 +107,9 @@ export class RecordingService {
     if (opts.timers !== false) {
       this.tickTimer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
       this.tickTimer.unref();
-      this.sweepTimer = setInterval(() => void this.sweep(), this.opts.sweepEveryMs ?? 3_600_000);
+      this.sweepTimer = setInterval(() => this.sweepInBackground(), this.opts.sweepEveryMs ?? 3_600_000);
       this.sweepTimer.unref();
-      void this.sweep();
+      this.sweepInBackground();
     }
     return this.lastRecovery;
   }
@@ -175,7 +182,8 @@ export class RecordingService {
    * One retention sweep. A sweep that deleted something (or failed to) is audited with its counts and
    * ranges; one that found nothing expired is only logged, so the audit log is not an hourly clock.
    */
-  async sweep(): Promise<SweepResult> {
+  async sweep(): Promise<SweepResult & { exports: ExpireExportsResult }> {
+    const exports = await this.sweepExports();
     const result = await sweepRetention({
       root: this.root,
       repo: this.repo,
@@ -186,7 +194,7 @@ export class RecordingService {
     const deletedGaps = result.cameras.reduce((n, c) => n + c.deletedGaps, 0);
     if (result.deletedSegments === 0 && deletedGaps === 0 && result.errors.length === 0) {
       this.opts.log?.debug({ held: result.heldSegments }, 'retention sweep: nothing expired');
-      return result;
+      return { ...result, exports };
     }
     await this.opts.db.transaction().execute((trx) =>
       appendAudit(
@@ -213,7 +221,45 @@ export class RecordingService {
         { deleted: result.deletedSegments, held: result.heldSegments, errors: result.errors.length },
         'retention sweep',
       );
-    return result;
+    return { ...result, exports };
+  }
+
+  /** A timer's sweep: a failure is logged (the next sweep retries), never an unhandled rejection. */
+  private sweepInBackground(): void {
+    this.sweep().catch((err: unknown) => {
+      if (!this.closed) this.opts.log?.error({ err }, 'retention sweep failed');
+    });
+  }
+
+  /** Deletes expired export packages; one audit entry names every package deleted or kept by a hold. */
+  private async sweepExports(): Promise<ExpireExportsResult> {
+    const r = await expireExports({
+      exportsDir: path.join(this.opts.config.dataDir, 'exports'),
+      policy: this.policy,
+      clock: this.opts.clock,
+      keepDays: this.opts.config.recording.exportKeepDays,
+    });
+    if (r.expired.length === 0 && r.errors.length === 0) return r;
+    await recordAudit(
+      this.opts.db,
+      SYSTEM_CONTEXT,
+      {
+        action: 'recording.exports.expire',
+        targetKind: 'recordings',
+        reason: 'retention',
+        details: {
+          keepDays: this.opts.config.recording.exportKeepDays,
+          deleted: r.expired,
+          heldByLegalHold: r.held,
+          ...(r.errors.length ? { errors: r.errors.slice(0, 20) } : {}),
+        },
+      },
+      this.opts.clock.now(),
+    );
+    if (r.errors.length)
+      this.opts.log?.error({ errors: r.errors }, 'export expiry: some packages not deleted');
+    else this.opts.log?.info({ deleted: r.expired.length, held: r.held.length }, 'export packages expired');
+    return r;
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -306,6 +306,8 @@ export interface RecordingExportsTable {
   mp4_sha256: string;
   key_id: string;
   created_at: string;
+  /** when the package file was deleted (expired); the row stays */
+  file_deleted_at: string | null;
 }
 
 export interface Database {

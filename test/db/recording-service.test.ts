@@ -7,7 +7,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { testDatabases, type TestDb } from '../support/db.js';
@@ -280,6 +280,95 @@ for (const d of testDatabases()) {
         0,
       );
       assert.equal((await verifyAuditChain(db.kysely)).ok, true);
+    });
+
+    test('export packages: deleted after exportKeepDays unless a legal hold covers them; the record stays', async () => {
+      const w = await f.officeWorld(regionId);
+      const clock = new FakeClock(Date.parse('2026-06-01T09:00:00.000Z'));
+      const svc = service(clock, new FakeLive(), { 'recording.exportKeepDays': 7 });
+      const exportsDir = path.join(dataDir, 'exports');
+      await mkdir(exportsDir, { recursive: true });
+      const made = async (createdAt: string, from: string, to: string) => {
+        const id = newId();
+        await writeFile(path.join(exportsDir, `${id}.tar`), 'package');
+        await svc.policy.insertExport({
+          id,
+          camera_id: w.camera.id,
+          person_id: w.head.id,
+          from_at: from,
+          to_at: to,
+          reason: 'request 5/2026',
+          file: `${id}.tar`,
+          bytes: 7,
+          sha256: 'a'.repeat(64),
+          mp4_sha256: 'b'.repeat(64),
+          key_id: 'k',
+          created_at: createdAt,
+          file_deleted_at: null,
+        });
+        return id;
+      };
+      const old = await made(
+        '2026-05-20T10:00:00.000Z',
+        '2026-05-19T08:00:00.000Z',
+        '2026-05-19T08:10:00.000Z',
+      );
+      const held = await made(
+        '2026-05-20T11:00:00.000Z',
+        '2026-05-19T09:00:00.000Z',
+        '2026-05-19T09:10:00.000Z',
+      );
+      const fresh = await made(
+        '2026-05-30T10:00:00.000Z',
+        '2026-05-29T08:00:00.000Z',
+        '2026-05-29T08:10:00.000Z',
+      );
+      await db.kysely
+        .insertInto('legal_holds')
+        .values({
+          id: newId(),
+          camera_id: w.camera.id,
+          from_at: '2026-05-19T09:05:00.000Z',
+          to_at: '2026-05-19T09:06:00.000Z',
+          reason: 'complaint 3/2026',
+          placed_by: null,
+          placed_at: '2026-05-21T00:00:00.000Z',
+          lifted_by: null,
+          lifted_at: null,
+          lift_reason: null,
+        })
+        .execute();
+
+      const r = await svc.sweep();
+      assert.deepEqual(
+        r.exports.expired.map((e) => e.id),
+        [old],
+      );
+      assert.deepEqual(r.exports.held, [held]);
+      await assert.rejects(access(path.join(exportsDir, `${old}.tar`)), 'the expired file is gone');
+      await access(path.join(exportsDir, `${held}.tar`));
+      await access(path.join(exportsDir, `${fresh}.tar`));
+      const row = await svc.policy.exportRow(old);
+      assert.equal(row?.file_deleted_at, '2026-06-01T09:00:00.000Z');
+      assert.equal(row?.sha256, 'a'.repeat(64), 'the record of the export stays');
+
+      const entry = await db.kysely
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'recording.exports.expire')
+        .orderBy('seq', 'desc')
+        .executeTakeFirstOrThrow();
+      const details = JSON.parse(entry.details!) as { deleted: { id: string }[]; heldByLegalHold: string[] };
+      assert.deepEqual(
+        details.deleted.map((e) => e.id),
+        [old],
+      );
+      assert.deepEqual(details.heldByLegalHold, [held]);
+
+      // Nothing more to do: the next sweep deletes nothing and writes no entry.
+      const again = await svc.sweep();
+      assert.deepEqual(again.exports.expired, []);
+      await svc.close();
     });
 
     test('disk guard: stops before the disk is full with a disk_full gap; a ring buffer gives up its oldest video', async () => {

@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0003 from './0003_streams.js';
 import * as m0004 from './0004_recording.js';
 import * as m0005 from './0005_access_indexes.js';
+import * as m0006 from './0006_export_expiry.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_streams': m0003,
   '0004_recording': m0004,
   '0005_access_indexes': m0005,
+  '0006_export_expiry': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {

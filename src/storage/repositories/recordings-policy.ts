@@ -333,6 +333,27 @@ export class RecordingPolicyRepository {
     return this.db.selectFrom('recording_exports').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Export packages created before `beforeIso` whose file is still on disk, oldest first. */
+  async exportsToExpire(beforeIso: string, limit = 500): Promise<ExportRow[]> {
+    return this.db
+      .selectFrom('recording_exports')
+      .selectAll()
+      .where('created_at', '<', beforeIso)
+      .where('file_deleted_at', 'is', null)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+  }
+
+  async markExportFileDeleted(id: string, atIso: string, db: Db = this.db): Promise<void> {
+    await db
+      .updateTable('recording_exports')
+      .set({ file_deleted_at: atIso })
+      .where('id', '=', id)
+      .where('file_deleted_at', 'is', null)
+      .execute();
+  }
+
   /** Adds bytes served to a playback stream row and marks it started. */
   async playbackServed(streamId: string, bytes: number, atIso: string): Promise<void> {
     await this.db

@@ -211,6 +211,24 @@ for (const d of testDatabases()) {
       assert.ok(Number(session.bytes) > mp4.rawPayload.length);
     });
 
+    /** Once its package file has expired, the download answers 410 with the date, not a broken file. */
+    async function checkExpiredDownload(url: string, exportId: string): Promise<void> {
+      const deletedAt = '2026-01-01T00:00:00.000Z';
+      await t.ctx.recording.policy.markExportFileDeleted(exportId, deletedAt);
+      try {
+        const gone = await t.app.inject({ url, headers: inspector.headers });
+        assert.equal(gone.statusCode, 410, gone.body);
+        assert.match(gone.json<{ code: string; message: string }>().message, /deleted on 2026-01-01/);
+        assert.equal(gone.json<{ code: string }>().code, 'gone');
+      } finally {
+        await db.kysely
+          .updateTable('recording_exports')
+          .set({ file_deleted_at: null })
+          .where('id', '=', exportId)
+          .execute();
+      }
+    }
+
     // The CLI does not touch the database: run it once (on SQLite), it costs a process start each.
     test('export: a signed package that `okno export verify` accepts, and refuses after one flipped bit', async (tc) => {
       const range = { from: new Date(recordedFrom).toISOString(), to: new Date(recordedTo).toISOString() };
@@ -229,6 +247,10 @@ for (const d of testDatabases()) {
       const file = path.join(dataDir, 'export.tar');
       await writeFile(file, dl.rawPayload);
       const allow = (await audits('recording.export')).at(-1)!;
+      await checkExpiredDownload(
+        ex.downloadUrl,
+        (JSON.parse(allow.details!) as { exportId: string }).exportId,
+      );
       assert.equal(allow.decision, 'allow');
       assert.equal((JSON.parse(allow.details!) as { sha256: string }).sha256, ex.sha256);
 
