@@ -1,8 +1,8 @@
 /**
  * Loads the snapshot of facts the access policy decides over (src/policy/facts.ts). The grant path
  * (every request, renewal and 2-second re-check of a live stream) uses `liveSnapshot`: one statement
- * of indexed UNION ALL branches, so a decision costs one round trip instead of ten. The single-family
- * readers serve the other callers.
+ * of indexed UNION ALL branches, so a decision costs one round trip instead of ten. `camera` and
+ * `viewer` serve the recording side, which needs only those.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
@@ -199,60 +199,6 @@ export class AccessFactsRepository {
         consentRequired: c.consent_required === 1,
       },
     };
-  }
-
-  async guardianLinks(personId: string): Promise<GuardianLink[]> {
-    const rows = await this.db
-      .selectFrom('guardian_links')
-      .select(['child_id', 'verified'])
-      .where('person_id', '=', personId)
-      .execute();
-    return rows.map((r) => ({ childId: r.child_id, verified: r.verified === 1 }));
-  }
-
-  async enrolments(childIds: readonly string[]): Promise<Enrolment[]> {
-    if (childIds.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('enrolments')
-      .select(['child_id', 'room_id', 'start_date', 'end_date'])
-      .where('child_id', 'in', childIds)
-      .execute();
-    return rows.map((r) => ({
-      childId: r.child_id,
-      roomId: r.room_id,
-      startDate: r.start_date,
-      endDate: r.end_date,
-    }));
-  }
-
-  async subscriptions(childIds: readonly string[]): Promise<Subscription[]> {
-    if (childIds.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('subscriptions')
-      .select(['child_id', 'status'])
-      .where('child_id', 'in', childIds)
-      .execute();
-    return rows.map((r) => ({ childId: r.child_id, status: r.status }));
-  }
-
-  async viewingWindows(roomId: string): Promise<ViewingWindow[]> {
-    const rows = await this.db
-      .selectFrom('viewing_schedules')
-      .select(['weekday', 'start_time', 'end_time'])
-      .where('room_id', '=', roomId)
-      .execute();
-    return rows.map((r) => ({ weekday: r.weekday as Weekday, start: r.start_time, end: r.end_time }));
-  }
-
-  async consent(roomId: string): Promise<ConsentState> {
-    const row = await this.db
-      .selectFrom('consents')
-      .select('status')
-      .where('room_id', '=', roomId)
-      .orderBy('recorded_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row?.status ?? 'none';
   }
 }
 

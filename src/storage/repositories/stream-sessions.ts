@@ -67,26 +67,6 @@ export class StreamSessionsRepository {
    * the last `unstartedGraceMs` (a grant used only for a thumbnail stops counting after that, while a
    * burst of grants cannot get around the cap).
    */
-  async countOpen(
-    personId: string,
-    nowIso: string,
-    exceptStreamId?: string,
-    unstartedGraceMs = UNSTARTED_GRACE_MS,
-  ): Promise<number> {
-    const recent = new Date(Date.parse(nowIso) - unstartedGraceMs).toISOString();
-    let q = this.db
-      .selectFrom('stream_sessions')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('person_id', '=', personId)
-      .where('ended_at', 'is', null)
-      .where('purpose', '=', 'live')
-      .where('grant_expires_at', '>', nowIso)
-      .where((eb) => eb.or([eb('started_at', 'is not', null), eb('granted_at', '>', recent)]));
-    if (exceptStreamId) q = q.where('id', '<>', exceptStreamId);
-    const r = await q.executeTakeFirst();
-    return Number(r?.n ?? 0);
-  }
-
   async renewed(
     id: string,
     renewedAt: string,
