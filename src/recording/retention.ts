@@ -11,7 +11,11 @@ import { rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../shared/clock.js';
 import type { RecordingsRepository, Segment } from '../storage/repositories/recordings.js';
-import type { HoldRow, RecordingPolicyRepository } from '../storage/repositories/recordings-policy.js';
+import type {
+  ExportRow,
+  HoldRow,
+  RecordingPolicyRepository,
+} from '../storage/repositories/recordings-policy.js';
 import { fsyncDir } from './paths.js';
 
 const DAY_MS = 86_400_000;
@@ -195,7 +199,15 @@ export async function expireExports(deps: {
   const cutoff = new Date(now.getTime() - deps.keepDays * DAY_MS).toISOString();
   const result: ExpireExportsResult = { expired: [], held: [], errors: [] };
   const holdsByCamera = new Map<string, HoldRow[]>();
-  for (const row of await deps.policy.exportsToExpire(cutoff)) {
+  for (
+    let page = await deps.policy.exportsToExpire(cutoff);
+    page.length > 0;
+    page = await deps.policy.exportsToExpire(cutoff, page.at(-1))
+  )
+    for (const row of page) await expireOne(row);
+  return result;
+
+  async function expireOne(row: ExportRow): Promise<void> {
     try {
       let holds = holdsByCamera.get(row.camera_id);
       if (!holds) {
@@ -204,7 +216,7 @@ export async function expireExports(deps: {
       }
       if (heldBy(holds, Date.parse(row.from_at), Date.parse(row.to_at))) {
         result.held.push(row.id);
-        continue;
+        return;
       }
       try {
         await unlink(path.join(deps.exportsDir, row.file));
@@ -225,5 +237,4 @@ export async function expireExports(deps: {
       result.errors.push(`export ${row.id}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  return result;
 }

@@ -339,6 +339,16 @@ for (const d of testDatabases()) {
         })
         .execute();
 
+      // Paging goes past packages a hold keeps (they stay in the result, oldest first).
+      const cutoff = '2026-05-25T09:00:00.000Z';
+      const page1 = await svc.policy.exportsToExpire(cutoff, undefined, 1);
+      const page2 = await svc.policy.exportsToExpire(cutoff, page1.at(-1), 1);
+      const page3 = await svc.policy.exportsToExpire(cutoff, page2.at(-1), 1);
+      assert.deepEqual(
+        [page1, page2, page3].map((p) => p.map((e) => e.id)),
+        [[old], [held], []],
+      );
+
       const r = await svc.sweep();
       assert.deepEqual(
         r.exports.expired.map((e) => e.id),

@@ -333,16 +333,29 @@ export class RecordingPolicyRepository {
     return this.db.selectFrom('recording_exports').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Export packages created before `beforeIso` whose file is still on disk, oldest first. */
-  async exportsToExpire(beforeIso: string, limit = 500): Promise<ExportRow[]> {
-    return this.db
+  /**
+   * Export packages created before `beforeIso` whose file is still on disk, oldest first, one page at
+   * a time: pass the last row of a page as `after` for the next (packages kept by a hold stay in the
+   * result, so paging must go past them).
+   */
+  async exportsToExpire(
+    beforeIso: string,
+    after?: { created_at: string; id: string },
+    limit = 500,
+  ): Promise<ExportRow[]> {
+    let q = this.db
       .selectFrom('recording_exports')
       .selectAll()
       .where('created_at', '<', beforeIso)
-      .where('file_deleted_at', 'is', null)
-      .orderBy('created_at')
-      .limit(limit)
-      .execute();
+      .where('file_deleted_at', 'is', null);
+    if (after)
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '>', after.created_at),
+          eb.and([eb('created_at', '=', after.created_at), eb('id', '>', after.id)]),
+        ]),
+      );
+    return q.orderBy('created_at').orderBy('id').limit(limit).execute();
   }
 
   async markExportFileDeleted(id: string, atIso: string, db: Db = this.db): Promise<void> {
