@@ -9,6 +9,8 @@ need_pkgs=()
 command -v ffmpeg >/dev/null || need_pkgs+=(ffmpeg)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
 command -v gst-launch-1.0 >/dev/null || need_pkgs+=(gstreamer1.0-tools)
+command -v pdftoppm >/dev/null || need_pkgs+=(poppler-utils)   # the connection passport's PDF, rendered in tests
+command -v mosquitto >/dev/null || need_pkgs+=(mosquitto)      # the MQTT broker analytics devices publish to
 python3_sys=/usr/bin/python3
 if ! "$python3_sys" -c 'import gi; gi.require_version("GstRtspServer","1.0"); from gi.repository import GstRtspServer' 2>/dev/null; then
   need_pkgs+=(python3-gi gir1.2-gst-rtsp-server-1.0 gir1.2-gstreamer-1.0 gstreamer1.0-rtsp
@@ -22,13 +24,19 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm install (not npm ci): the lock file holds only this platform's optional native packages
-  # (rollup, esbuild), which npm ci 11 refuses as "out of sync"; install follows the lock all the same.
-  echo "== npm install"
-  npm install --no-fund --no-audit
+  # The lock file holds every platform's optional native packages (rollup, esbuild, sharp), so the
+  # exact, reproducible `npm ci` works on a fresh clone.
+  echo "== npm ci"
+  npm ci --no-fund --no-audit
 fi
 
 if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q down; then
   echo "== starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+
+# Mosquitto on 127.0.0.1:1883 for the MQTT intake tests: started when installed but not listening.
+if command -v mosquitto >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+  echo "== starting Mosquitto"
+  mosquitto -d -p 1883 || true
 fi

@@ -275,6 +275,9 @@ export const REGION_REACH: Readonly<Record<Role, readonly InstitutionKind[]>> = 
   reception: ['office'],
   auditor: ['kindergarten', 'office'],
   inspector: ['kindergarten', 'office'],
+  teacher: ['kindergarten'],
+  specialist: ['office'],
+  education_officer: ['kindergarten'],
 };
 
 /**

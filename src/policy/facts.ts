@@ -15,6 +15,9 @@ export const ROLES = [
   'office_head',
   'inspector',
   'regional_operator',
+  'teacher',
+  'specialist',
+  'education_officer',
 ] as const;
 export type Role = (typeof ROLES)[number];
 

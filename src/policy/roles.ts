@@ -29,6 +29,9 @@ export const VIDEO_RIGHTS: Readonly<Record<Role, VideoRights>> = {
   office_head: NONE,
   employee: NONE,
   reception: NONE,
+  teacher: NONE,
+  specialist: NONE,
+  education_officer: NONE,
 };
 
 /** The rights of a role; none for a role this code does not know (deny by default). */

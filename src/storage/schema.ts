@@ -70,7 +70,10 @@ export type Role =
   | 'reception'
   | 'office_head'
   | 'inspector'
-  | 'regional_operator';
+  | 'regional_operator'
+  | 'teacher'
+  | 'specialist'
+  | 'education_officer';
 export type ScopeKind = 'region' | 'institution' | 'room';
 export interface RoleBindingsTable {
   id: string;
@@ -339,4 +342,31 @@ export interface Database {
   legal_holds: LegalHoldsTable;
   recording_views: RecordingViewsTable;
   recording_exports: RecordingExportsTable;
+  alerts: AlertsTable;
+}
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+/** One alert raised anywhere in Okno (migration 0007); delivery reads these rows as an outbox. */
+export interface AlertsTable {
+  id: string;
+  created_at: string;
+  /** a stable code, e.g. `camera.dark`, `video.privileged_view`, `access.widened`, `flag.raised` */
+  kind: string;
+  severity: AlertSeverity;
+  region_id: string | null;
+  institution_id: string | null;
+  room_id: string | null;
+  camera_id: string | null;
+  /** who caused it, when a person did */
+  actor_person_id: string | null;
+  /** Russian, for people */
+  title: string;
+  body: string;
+  /** JSON object: the facts behind it (times, causes, ids) */
+  evidence: string;
+  /** alerts with the same key while unresolved are one alert (raised once) */
+  dedupe_key: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution_comment: string | null;
 }

@@ -91,6 +91,9 @@ const TYPICAL: Record<Role, { scopeKind: ScopeKind; scopeId: string; inside: Pla
   employee: { scopeKind: 'institution', scopeId: 'office-1', inside: OFFICE, outside: [KG_A] },
   reception: { scopeKind: 'institution', scopeId: 'office-1', inside: OFFICE, outside: [KG_A] },
   inspector: { scopeKind: 'region', scopeId: R1, inside: OFFICE, outside: [KG_A] },
+  teacher: { scopeKind: 'room', scopeId: 'room-1', inside: KG_A, outside: [OFFICE] },
+  specialist: { scopeKind: 'institution', scopeId: 'office-1', inside: OFFICE, outside: [KG_A] },
+  education_officer: { scopeKind: 'region', scopeId: R1, inside: KG_A, outside: [KG_R2] },
 };
 
 describe('admin scope rules', () => {

@@ -15,7 +15,10 @@ export type Role =
   | 'reception'
   | 'office_head'
   | 'inspector'
-  | 'regional_operator';
+  | 'regional_operator'
+  | 'teacher'
+  | 'specialist'
+  | 'education_officer';
 export type ScopeKind = 'region' | 'institution' | 'room';
 
 export interface RoleBinding {

@@ -58,6 +58,13 @@ export function homePath(me: Me): string {
     case 'employee':
     case 'reception':
       return '/recordings';
+    // the screens of the second round's capabilities (register, inspections, attendance)
+    case 'teacher':
+      return '/register';
+    case 'specialist':
+      return '/inspections';
+    case 'education_officer':
+      return '/education';
     case undefined:
       return '/children';
   }

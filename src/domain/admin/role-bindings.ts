@@ -43,6 +43,9 @@ export const ROLE_SCOPES: Readonly<
   office_head: { scopes: ['institution'], kinds: ['office'] },
   employee: { scopes: ['institution', 'room'], kinds: ['office'] },
   reception: { scopes: ['institution', 'room'], kinds: ['office'] },
+  teacher: { scopes: ['room'], kinds: ['kindergarten'] },
+  specialist: { scopes: ['institution'], kinds: ['office'] },
+  education_officer: { scopes: ['region'], kinds: [] },
 };
 
 function checkRoleScope(role: Role, scopeKind: ScopeKind, place: Place): void {

@@ -68,6 +68,9 @@ export const RoleName = Type.Union([
   Type.Literal('office_head'),
   Type.Literal('inspector'),
   Type.Literal('regional_operator'),
+  Type.Literal('teacher'),
+  Type.Literal('specialist'),
+  Type.Literal('education_officer'),
 ]);
 export const ScopeKind = Type.Union([
   Type.Literal('region'),

@@ -4,6 +4,7 @@ import * as m0003 from './0003_streams.js';
 import * as m0004 from './0004_recording.js';
 import * as m0005 from './0005_access_indexes.js';
 import * as m0006 from './0006_export_expiry.js';
+import * as m0007 from './0007_roles_alerts.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_recording': m0004,
   '0005_access_indexes': m0005,
   '0006_export_expiry': m0006,
+  '0007_roles_alerts': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
