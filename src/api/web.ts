@@ -107,7 +107,8 @@ export async function registerWebApp(
 
   // Encapsulated, so the reply decorators of @fastify/static stay out of other route modules' way.
   await app.register(async (scope) => {
-    await scope.register(fastifyStatic, { serve: false });
+    // Brotli or gzip files made at build time (web/vite.config.ts) go out where the browser takes them.
+    await scope.register(fastifyStatic, { serve: false, preCompressed: true });
 
     const securityHeaders = (req: FastifyRequest, reply: FastifyReply, styleHash?: string) => {
       reply.header('content-security-policy', contentSecurityPolicy(req.headers.host, { styleHash }));
@@ -124,6 +125,8 @@ export async function registerWebApp(
         return reply.callNotFound();
       }
       if (isServerPath(pathname)) return reply.callNotFound();
+      // Source maps show the code as written: for developers, not the public of a production site.
+      if (production && pathname.endsWith('.map')) return reply.callNotFound();
 
       if (!existsSync(path.join(distDir, 'index.html'))) {
         securityHeaders(req, reply, NOT_BUILT_STYLE_HASH);

@@ -70,6 +70,7 @@ program
         rmSync(path.join(cfg.dataDir, f), { force: true });
     }
     const running = await startServer(cfg, {
+      quietRequests: true,
       beforeListen: async (db) => {
         await seedDemo(db.kysely, devIssuer(cfg.publicUrl), new Date());
       },
@@ -82,6 +83,7 @@ program
       "  Log in as any demo person on the development identity provider's page:",
       ...DEMO_PEOPLE.map((p) => `    ${p.displayName.padEnd(28)} ${p.description}`),
       '',
+      '  From a phone on the same network: OKNO_HOST=0.0.0.0 OKNO_PUBLIC_URL=http://<this computer’s address>:8080 npm start',
       '  Stop with Ctrl+C. `npm start -- --reset` recreates the demo data.',
       '',
     ];

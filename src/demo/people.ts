@@ -6,7 +6,7 @@ export interface DemoPerson {
   subject: string;
   displayName: string;
   email: string;
-  /** what they are in the demo, shown on the dev provider's page */
+  /** what they are in the demo (Russian, like the dev provider's page that shows it) */
   description: string;
 }
 
@@ -15,43 +15,44 @@ export const DEMO_PEOPLE = [
     subject: 'demo-parent-anna',
     displayName: 'Анна Иванова',
     email: 'anna@example.test',
-    description: 'parent: Маша, group «Пчёлки», kindergarten №1 (paid)',
+    description: 'родитель: Маша, группа «Пчёлки», детский сад №1 (платный)',
   },
   {
     subject: 'demo-parent-petr',
     displayName: 'Пётр Смирнов',
     email: 'petr@example.test',
-    description: 'parent: Ваня, group «Ромашки», kindergarten №2 (free pilot)',
+    description:
+      'родитель: Ваня («Ромашки») и Катя («Колокольчики», сейчас вне часов просмотра), детский сад №2 (бесплатный пилот)',
   },
   {
     subject: 'demo-kg-admin',
     displayName: 'Ольга Петровна Кузнецова',
     email: 'olga@example.test',
-    description: 'kindergarten administrator, kindergarten №1',
+    description: 'администратор детского сада №1',
   },
   {
     subject: 'demo-operator',
     displayName: 'Сергей Волков',
     email: 'operator@example.test',
-    description: 'city operator, demo city',
+    description: 'оператор города, демо-город',
   },
   {
     subject: 'demo-auditor',
     displayName: 'Марина Лебедева',
     email: 'auditor@example.test',
-    description: 'auditor, demo city',
+    description: 'аудитор, демо-город',
   },
   {
     subject: 'demo-employee',
     displayName: 'Игорь Соколов',
     email: 'igor@example.test',
-    description: 'employee, guardianship office, workplace 1',
+    description: 'сотрудник органа опеки, рабочее место 1',
   },
   {
     subject: 'demo-inspector',
     displayName: 'Елена Морозова',
     email: 'inspector@example.test',
-    description: 'inspector (anti-corruption), demo city',
+    description: 'инспектор (антикоррупционный контроль), демо-город',
   },
 ] as const satisfies readonly DemoPerson[];
 

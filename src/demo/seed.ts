@@ -122,6 +122,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     const bedroom = await room(kg1, 'group', 'restricted', 'Спальня «Пчёлок»');
     const entrance1 = await room(kg1, 'entrance', 'common', 'Вход');
     const daisies = await room(kg2, 'group', 'common', 'Группа «Ромашки»');
+    const bells = await room(kg2, 'group', 'common', 'Группа «Колокольчики»');
     const desk1 = await room(office, 'workplace', 'common', 'Кабинет 1 — приём граждан');
     const desk2 = await room(office, 'workplace', 'common', 'Кабинет 2 — приём граждан');
 
@@ -130,6 +131,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await camera(bedroom, 'Пчёлки — спальня');
     await camera(entrance1, 'Солнышко — вход');
     await camera(daisies, 'Ромашки — игровая');
+    await camera(bells, 'Колокольчики — игровая');
     await camera(desk1, 'Кабинет 1', 'continuous');
     await camera(desk2, 'Кабинет 2', 'manual');
 
@@ -140,6 +142,12 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await schedule(stars, [1, 2, 3, 4, 5], '08:00', '18:00');
     await consent(bees);
     await consent(daisies);
+    // «Колокольчики» shows «вне часов просмотра»: its one viewing hour is half a day from the moment
+    // the demo is seeded, so a first look at the demo always finds the group outside its hours.
+    const away = (moscowHour(now) + 12) % 24;
+    const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
+    await schedule(bells, [1, 2, 3, 4, 5, 6, 7], hh(away), away === 23 ? '24:00' : hh(away + 1));
+    await consent(bells);
 
     const persons = new Map<DemoSubject, string>();
     for (const p of DEMO_PEOPLE) {
@@ -235,6 +243,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     };
     await child(kg1, 'Маша Иванова', 'KG1-001', bees, 'demo-parent-anna');
     await child(kg2, 'Ваня Смирнов', 'KG2-001', daisies, 'demo-parent-petr');
+    await child(kg2, 'Катя Смирнова', 'KG2-002', bells, 'demo-parent-petr');
     // Children without a demo parent fill the groups.
     await insertChildren(trx, kg1, stars, ['Дима Орлов', 'Соня Белова'], 'KG1-1', stamp);
     await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
@@ -247,6 +256,15 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     );
     return { created: true, regionId };
   });
+}
+
+/** The hour of the day in Moscow (the demo institutions' time zone) at `now`. */
+function moscowHour(now: Date): number {
+  return Number(
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', hourCycle: 'h23' }).format(
+      now,
+    ),
+  );
 }
 
 async function insertChildren(

@@ -29,6 +29,7 @@ export async function registerIdentityRoutes(app: App, ctx: AppContext): Promise
   const { config } = ctx;
   const publicUrl = config.publicUrl.replace(/\/+$/, '');
   const redirectUri = `${publicUrl}/auth/callback`;
+  const publicHost = new URL(publicUrl).host.toLowerCase();
   const secure = publicUrl.startsWith('https://');
 
   let rp: RelyingParty;
@@ -75,6 +76,15 @@ export async function registerIdentityRoutes(app: App, ctx: AppContext): Promise
     },
     async (req, reply) => {
       const returnTo = safeReturnTo(req.query.returnTo);
+      // The login's cookies and the provider's redirect belong to the public address: a browser that
+      // came by another name for this server (http://127.0.0.1:8080 for http://localhost:8080, the
+      // address the listener logs) is sent there first, or the callback would not find its cookie.
+      // Only another name on the same port is redirected (a proxy in front keeps its own port); a
+      // reverse proxy that names the public host in X-Forwarded-Host is trusted to be that address.
+      if (!req.headers['x-forwarded-host'] && isOtherNameForUs(req.headers.host, publicHost)) {
+        reply.header('cache-control', 'no-store');
+        return reply.redirect(`${publicUrl}/auth/login?returnTo=${encodeURIComponent(returnTo)}`, 302);
+      }
       let started: { attemptId: string; redirectTo: string };
       try {
         started = await login.begin(returnTo);
@@ -175,6 +185,18 @@ function wantsJson(accept: string | undefined): boolean {
 }
 
 /** A same-site relative path (`/…`, not `//host` or `/\host`), and not back into /auth/. */
+/** Whether `host` (a Host header) names this server's port under a name other than the public one. */
+export function isOtherNameForUs(host: string | undefined, publicHost: string): boolean {
+  if (!host) return false;
+  const split = (h: string) => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h.toLowerCase());
+    return m ? { name: m[1]!, port: m[2] ?? '' } : null;
+  };
+  const a = split(host);
+  const b = split(publicHost);
+  return a !== null && b !== null && a.port === b.port && a.name !== b.name;
+}
+
 export function safeReturnTo(v: string | undefined): string {
   if (v === undefined || v === '') return '/';
   const bad = () =>

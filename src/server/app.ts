@@ -71,6 +71,8 @@ export interface BuildOptions {
   ephemeralKeys?: boolean;
   /** camera manager tuning (tests) */
   cameraOptions?: Pick<CameraManagerOptions, 'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor'>;
+  /** log each request at debug instead of info (the demo: its banner stays readable) */
+  quietRequests?: boolean;
   /** how often open streams are re-checked (default 2000 ms) */
   recheckMs?: number;
   /** recording service tuning (tests: simulated free space, tick and sweep periods) */
@@ -102,10 +104,19 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    disableRequestLogging: opts.quietRequests ?? false,
     trustProxy: opts.config.mode === 'production' ? 'loopback' : false,
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
+
+  if (opts.quietRequests)
+    app.addHook('onResponse', async (req, reply) => {
+      req.log.debug(
+        { method: req.method, url: req.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
+        'request completed',
+      );
+    });
 
   const sessions = new SessionStore(opts.db.kysely, opts.clock, opts.config.session);
   const streams = new StreamSessionsRepository(opts.db.kysely);

@@ -18,7 +18,7 @@ export interface Running {
 
 export async function startServer(
   config: Config,
-  hooks: { beforeListen?: (db: Db) => Promise<void> } = {},
+  hooks: { beforeListen?: (db: Db) => Promise<void>; quietRequests?: boolean } = {},
 ): Promise<Running> {
   const db = openConfiguredDatabase(config);
   if (config.migrateOnStart) await migrateToLatest(db);
@@ -28,7 +28,13 @@ export async function startServer(
       throw new Error(`database needs migrations (${pending.join(', ')}): run okno migrate`);
   }
   await hooks.beforeListen?.(db);
-  const { app } = await buildApp({ config, db, clock: systemClock, logLevel: config.logLevel });
+  const { app } = await buildApp({
+    config,
+    db,
+    clock: systemClock,
+    logLevel: config.logLevel,
+    quietRequests: hooks.quietRequests,
+  });
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -120,3 +120,69 @@ describe('web app serving', () => {
     assert.match(contentSecurityPolicy(undefined), /connect-src 'self'(;|$)/);
   });
 });
+
+describe('web app: compressed assets and source maps', () => {
+  async function appIn(distDir: string, mode: 'development' | 'production'): Promise<App> {
+    const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>() as App;
+    registerErrorHandler(app);
+    const env =
+      mode === 'production'
+        ? {
+            OKNO_MODE: 'production',
+            OKNO_PUBLIC_URL: 'https://okno.example',
+            OKNO_OIDC_DEV_PROVIDER: 'false',
+            OKNO_OIDC_ISSUER: 'https://idp.example',
+            OKNO_OIDC_CLIENT_SECRET: 'x',
+          }
+        : {};
+    await registerWebApp(
+      app,
+      { config: loadConfig({ env, overrides: { logLevel: 'silent' } }) },
+      { distDir },
+    );
+    await app.ready();
+    return app;
+  }
+
+  test('a pre-compressed file goes out by Accept-Encoding (brotli first, then gzip, else plain)', async () => {
+    const dist = builtDist();
+    const plain = 'console.log("Okno");\n'.repeat(200);
+    const { brotliCompressSync, gzipSync, brotliDecompressSync, gunzipSync } = await import('node:zlib');
+    writeFileSync(path.join(dist, 'assets', 'app-1.js'), plain);
+    writeFileSync(path.join(dist, 'assets', 'app-1.js.br'), brotliCompressSync(plain));
+    writeFileSync(path.join(dist, 'assets', 'app-1.js.gz'), gzipSync(plain));
+    const app = await appIn(dist, 'development');
+    try {
+      const br = await app.inject({ url: '/assets/app-1.js', headers: { 'accept-encoding': 'gzip, br' } });
+      assert.equal(br.statusCode, 200);
+      assert.equal(br.headers['content-encoding'], 'br');
+      assert.ok(br.rawPayload.length < plain.length / 5);
+      assert.equal(brotliDecompressSync(br.rawPayload).toString(), plain);
+      const gz = await app.inject({ url: '/assets/app-1.js', headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(gz.headers['content-encoding'], 'gzip');
+      assert.equal(gunzipSync(gz.rawPayload).toString(), plain);
+      const none = await app.inject({ url: '/assets/app-1.js', headers: { 'accept-encoding': 'identity' } });
+      assert.equal(none.headers['content-encoding'], undefined);
+      assert.equal(none.body, plain);
+    } finally {
+      await app.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+
+  test('source maps are served in development, never in production', async () => {
+    const dist = builtDist();
+    writeFileSync(path.join(dist, 'assets', 'index-abc123.js.map'), '{"version":3}');
+    const dev = await appIn(dist, 'development');
+    const prod = await appIn(dist, 'production');
+    try {
+      assert.equal((await dev.inject({ url: '/assets/index-abc123.js.map' })).statusCode, 200);
+      assert.equal((await prod.inject({ url: '/assets/index-abc123.js.map' })).statusCode, 404);
+      assert.equal((await prod.inject({ url: '/assets/index-abc123.js' })).statusCode, 200);
+    } finally {
+      await dev.close();
+      await prod.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+});

@@ -98,4 +98,24 @@ describe('login in Chromium through the embedded development provider', { skip: 
     }
     v.assertNoProblems();
   });
+
+  test('opened by another name for the server (localhost for 127.0.0.1), login still works', async () => {
+    const { base } = server;
+    const other = base.replace('127.0.0.1', 'localhost');
+    const v = await newVisitor(browser, 'phone');
+    const { page } = v;
+    try {
+      await page.goto(`${other}/children`);
+      await page.getByRole('link', { name: 'Войти через портал госуслуг' }).click();
+      // Sent to the public address before the login starts, so the callback finds its cookie.
+      await page.waitForURL(/\/dev-idp\/interaction\//);
+      assert.ok(page.url().startsWith(base), page.url());
+      await page.getByRole('button', { name: 'Войти как Анна Иванова' }).click();
+      await page.waitForURL(`${base}/children`);
+      await page.getByRole('heading', { name: 'Маша Иванова' }).waitFor();
+    } finally {
+      await v.close();
+    }
+    v.assertNoProblems();
+  });
 });
