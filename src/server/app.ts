@@ -2,7 +2,12 @@
  * Builds the HTTP application: plugins, the request pipeline (request id → session → CSRF → route),
  * the error mapping, OpenAPI, metrics and every route module. Nothing listens here: `serve.ts` does.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawServerDefault,
+} from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -104,7 +109,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    disableRequestLogging: opts.quietRequests ?? false,
+    ...(opts.quietRequests ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
     trustProxy: opts.config.mode === 'production' ? 'loopback' : false,
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
