@@ -343,6 +343,10 @@ export interface Database {
   recording_views: RecordingViewsTable;
   recording_exports: RecordingExportsTable;
   alerts: AlertsTable;
+  consent_templates: ConsentTemplatesTable;
+  consent_rules: ConsentRulesTable;
+  consent_campaigns: ConsentCampaignsTable;
+  consent_answers: ConsentAnswersTable;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
@@ -369,4 +373,53 @@ export interface AlertsTable {
   resolved_at: string | null;
   resolved_by: string | null;
   resolution_comment: string | null;
+}
+
+// --- consent campaigns (migration 0014) ---------------------------------------------------------------
+export type ConsentRuleKind = 'all' | 'share';
+export interface ConsentTemplatesTable {
+  id: string;
+  region_id: string;
+  version: number;
+  title: string;
+  body: string;
+  published_at: string;
+  published_by: string | null;
+}
+export interface ConsentRulesTable {
+  institution_id: string;
+  rule_kind: ConsentRuleKind;
+  share_percent: number;
+  grace_days: number;
+  updated_at: string;
+  updated_by: string | null;
+}
+export interface ConsentCampaignsTable {
+  id: string;
+  room_id: string;
+  institution_id: string;
+  template_id: string;
+  template_version: number;
+  title: string;
+  body: string;
+  rule_kind: ConsentRuleKind;
+  share_percent: number;
+  grace_days: number;
+  status: 'active' | 'closed';
+  launched_at: string;
+  /** the local date of the launch in the institution's time zone */
+  launched_on: string;
+  launched_by: string | null;
+  closed_at: string | null;
+  last_reminder_at: string | null;
+}
+export interface ConsentAnswersTable {
+  id: string;
+  campaign_id: string;
+  child_id: string | null;
+  person_id: string;
+  respondent: 'guardian' | 'staff';
+  answer: 'agree' | 'disagree';
+  template_version: number;
+  answered_at: string;
 }
