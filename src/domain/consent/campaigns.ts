@@ -185,11 +185,20 @@ async function settle(
     room_id: c.room_id,
     status: want,
     recorded_by: by,
-    note: `campaign ${c.id}: ${evaluated.outcome.reason} (${evaluated.outcome.agreed} agreed of ${evaluated.outcome.families})`,
+    note: `Сбор согласий (текст версии ${c.template_version}): ${OUTCOME_WORDS[evaluated.outcome.reason]}, согласны ${evaluated.outcome.agreed} из ${evaluated.outcome.families} семей`,
     recorded_at: new Date(at).toISOString(),
   });
   return { changed: true, evaluated, groupConsent: want };
 }
+
+/** The outcome in the words of the consent history (the note of the `consents` row). */
+const OUTCOME_WORDS: Record<ConsentOutcome['reason'], string> = {
+  met: 'правило выполнено',
+  waiting: 'ответили не все семьи',
+  family_objection: 'одна из семей не согласна',
+  staff_objection: 'сотрудник группы возражает',
+  no_families: 'в группе нет семей',
+};
 
 function outcomeView(e: Evaluated, groupConsent: 'given' | 'withdrawn' | 'none'): OutcomeView {
   return { ...e.outcome, groupConsent };
