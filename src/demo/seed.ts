@@ -8,6 +8,7 @@ import type { Database, Role, ScopeKind } from '../storage/schema.js';
 import { newId } from '../shared/ids.js';
 import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
 import { DEMO_PEOPLE, type DemoSubject } from './people.js';
+import { DEFAULT_PROFILE } from '../connection/profile.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -250,6 +251,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await seedConsentCampaign(trx, { now, regionId, institutionId: kg1, roomId: stars }, [
       { personId: persons.get('demo-parent-irina')!, childId: dima },
     ]);
+    await seedConnection(trx, now, regionId, [kg1, kg2]);
     // Children without a demo parent fill the groups.
     await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
 
@@ -330,6 +332,28 @@ async function seedConsentCampaign(
         template_version: 1,
         answered_at: new Date(launched.getTime() + 3_600_000).toISOString(),
       })
+      .execute();
+}
+
+/**
+ * The demo city's connection profile (the demo cameras are synthetic 640×360 pictures, so the demo
+ * city accepts that size) and both demo kindergartens connected a month ago.
+ */
+async function seedConnection(trx: Transaction<Database>, now: Date, regionId: string, live: string[]) {
+  const at = new Date(now.getTime() - 30 * 86_400_000).toISOString();
+  await trx
+    .insertInto('connection_profiles')
+    .values({
+      region_id: regionId,
+      profile: JSON.stringify({ ...DEFAULT_PROFILE, minWidth: 640, minHeight: 360 }),
+      updated_at: at,
+      updated_by: null,
+    })
+    .execute();
+  for (const id of live)
+    await trx
+      .insertInto('kindergarten_connections')
+      .values({ institution_id: id, went_live_at: at, went_live_by: null })
       .execute();
 }
 

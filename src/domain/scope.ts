@@ -31,7 +31,9 @@ export type AdminObject =
   | 'role_binding'
   | 'consent_campaign'
   | 'consent_rule'
-  | 'consent_template';
+  | 'consent_template'
+  | 'connection'
+  | 'connection_profile';
 
 export type AdminAction = 'read' | 'create' | 'update' | 'delete';
 
@@ -68,6 +70,8 @@ const INSIDE_KINDERGARTEN = {
   consent_campaign: ['read', 'create', 'update'],
   consent_rule: ['read', 'update'],
   consent_template: READ,
+  connection: ['read', 'update'],
+  connection_profile: READ,
   child: ALL,
   enrolment: ALL,
   guardian_link: ALL,
@@ -90,6 +94,7 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       person: ALL,
       role_binding: ['read', 'create', 'delete'],
       consent_template: ['read', 'create'],
+      connection_profile: ['read', 'update'],
     },
     grants: ['kindergarten_admin', 'auditor'],
   },
@@ -136,6 +141,8 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       consent_campaign: READ,
       consent_rule: READ,
       consent_template: READ,
+      connection: READ,
+      connection_profile: READ,
       child: READ,
       enrolment: READ,
       guardian_link: READ,
@@ -164,6 +171,8 @@ const LABEL: Record<AdminObject, string> = {
   consent_campaign: 'consent campaign',
   consent_rule: 'consent rule',
   consent_template: 'consent template',
+  connection: 'connection',
+  connection_profile: 'connection profile',
 };
 
 export function objectNotFound(object: AdminObject): AppError {

@@ -347,6 +347,10 @@ export interface Database {
   consent_rules: ConsentRulesTable;
   consent_campaigns: ConsentCampaignsTable;
   consent_answers: ConsentAnswersTable;
+  connection_profiles: ConnectionProfilesTable;
+  camera_checks: CameraChecksTable;
+  camera_attestations: CameraAttestationsTable;
+  kindergarten_connections: KindergartenConnectionsTable;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
@@ -422,4 +426,35 @@ export interface ConsentAnswersTable {
   answer: 'agree' | 'disagree';
   template_version: number;
   answered_at: string;
+}
+
+// --- connecting a kindergarten (migration 0014b) -------------------------------------------------------
+export interface ConnectionProfilesTable {
+  region_id: string;
+  /** JSON of src/connection/profile.ts ConnectionProfile */
+  profile: string;
+  updated_at: string;
+  updated_by: string | null;
+}
+export interface CameraChecksTable {
+  id: string;
+  camera_id: string;
+  checked_at: string;
+  checked_by: string | null;
+  passed: Flag;
+  /** JSON: the probe's measurements and each requirement's verdict */
+  result: string;
+}
+export interface CameraAttestationsTable {
+  id: string;
+  camera_id: string;
+  attested_at: string;
+  attested_by: string;
+  snapshot_sha256: string;
+  statement: string;
+}
+export interface KindergartenConnectionsTable {
+  institution_id: string;
+  went_live_at: string;
+  went_live_by: string | null;
 }

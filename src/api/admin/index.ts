@@ -14,6 +14,7 @@ import { registerChildRoutes } from './children.js';
 import { registerPeopleRoutes } from './people.js';
 import { registerImportRoutes } from './import.js';
 import { registerConsentAdminRoutes } from '../consent.js';
+import { registerConnectionAdminRoutes } from '../connection.js';
 
 export async function registerAdminRoutes(app: App, ctx: AppContext): Promise<void> {
   await app.register(
@@ -33,6 +34,7 @@ export async function registerAdminRoutes(app: App, ctx: AppContext): Promise<vo
       registerPeopleRoutes(admin, ctx);
       registerImportRoutes(admin, ctx);
       registerConsentAdminRoutes(admin, ctx);
+      registerConnectionAdminRoutes(admin, ctx);
     },
     { prefix: '/api/admin' },
   );
