@@ -119,3 +119,74 @@ export const consentApi = {
     request<null>('POST', `/api/admin/consent-campaigns/${enc(campaignId)}/close`),
   exportUrl: (campaignId: string) => `/api/admin/consent-campaigns/${enc(campaignId)}/answers.csv`,
 };
+
+// --- connecting a kindergarten (src/api/connection.ts) ------------------------------------------------
+
+export interface Requirement {
+  key: string;
+  state: 'met' | 'not_met' | 'manual';
+  required: string;
+  actual: string;
+  fix: string;
+}
+
+export interface CameraCheck {
+  passed: boolean;
+  checkedAt: string;
+  requirements: Requirement[];
+  error: string | null;
+}
+
+export interface ConnectionCamera {
+  id: string;
+  name: string;
+  roomName: string;
+  check: CameraCheck | null;
+  attestation: { at: string; byName: string; sha256: string } | null;
+}
+
+export interface Connection {
+  institution: { id: string; name: string; freePilot: boolean };
+  cameras: ConnectionCamera[];
+  uplinkMbps: number;
+  steps: {
+    key: 'rooms' | 'cameras_checked' | 'attested' | 'network' | 'consent' | 'live';
+    done: boolean;
+    detail: string;
+  }[];
+  wentLiveAt: string | null;
+}
+
+export interface ConnectionRow {
+  id: string;
+  name: string;
+  freePilot: boolean;
+  state: 'live' | 'ready' | 'in_progress' | 'not_started';
+  stepsDone: number;
+  stepsTotal: number;
+  cameras: number;
+  consent: { groupsWithConsent: number; activeCampaigns: number };
+  wentLiveAt: string | null;
+}
+
+export const connectionApi = {
+  view: (institutionId: string) =>
+    request<Connection>('GET', `/api/admin/institutions/${enc(institutionId)}/connection`),
+  check: (cameraId: string) =>
+    request<CameraCheck>('POST', `/api/admin/cameras/${enc(cameraId)}/connection-check`),
+  snapshot: (cameraId: string) =>
+    request<{ sha256: string; dataUrl: string }>(
+      'POST',
+      `/api/admin/cameras/${enc(cameraId)}/attestation-snapshot`,
+    ),
+  attest: (cameraId: string, sha256: string) =>
+    request<{ at: string }>('POST', `/api/admin/cameras/${enc(cameraId)}/attestation`, { json: { sha256 } }),
+  goLive: (institutionId: string) =>
+    request<Connection>('POST', `/api/admin/institutions/${enc(institutionId)}/go-live`),
+  passportUrl: (institutionId: string) => `/api/admin/institutions/${enc(institutionId)}/passport.pdf`,
+  overview: () =>
+    request<{ items: ConnectionRow[]; counts: Record<ConnectionRow['state'], number>; pilots: number }>(
+      'GET',
+      '/api/admin/connections',
+    ),
+};

@@ -5,7 +5,7 @@
  */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { CONSENT_EN, CONSENT_RU } from './i18n/consent.js';
+import { CONNECT_EN, CONNECT_RU, CONSENT_EN, CONSENT_RU } from './i18n/consent.js';
 
 const ru = {
   'app.name': 'Окно',
@@ -440,6 +440,7 @@ const ru = {
   'noRole.title': 'Для вас здесь пока ничего нет',
   'noRole.text': 'У вашей учётной записи нет ролей и детей. Обратитесь к администратору учреждения.',
   ...CONSENT_RU,
+  ...CONNECT_RU,
 };
 
 export type MessageKey = keyof typeof ru;
@@ -876,6 +877,7 @@ const en: Record<MessageKey, string> = {
   'noRole.title': 'Nothing here for you yet',
   'noRole.text': 'Your account has no roles and no children. Please ask your institution’s administrator.',
   ...CONSENT_EN,
+  ...CONNECT_EN,
 };
 
 export type Lang = 'ru' | 'en';

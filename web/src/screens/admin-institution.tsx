@@ -4,6 +4,7 @@
  * child's enrolments and guardians are on the child's own page (admin-child.tsx).
  */
 import { ConsentCampaigns } from './admin-consent.js';
+import { ConnectionWizard } from './admin-connect.js';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import {
@@ -52,7 +53,8 @@ export type InstitutionTab =
   | 'closed-days'
   | 'consents'
   | 'staff'
-  | 'import';
+  | 'import'
+  | 'connection';
 
 export const INSTITUTION_TABS: readonly InstitutionTab[] = [
   'overview',
@@ -64,6 +66,7 @@ export const INSTITUTION_TABS: readonly InstitutionTab[] = [
   'consents',
   'staff',
   'import',
+  'connection',
 ];
 
 const TAB_LABELS: Record<InstitutionTab, MessageKey> = {
@@ -76,6 +79,7 @@ const TAB_LABELS: Record<InstitutionTab, MessageKey> = {
   consents: 'admin.tab.consents',
   staff: 'admin.tab.staff',
   import: 'admin.tab.import',
+  connection: 'connect.tab',
 };
 
 const KINDERGARTEN_TABS = INSTITUTION_TABS;
@@ -343,6 +347,8 @@ function TabContent({
           />
         </>
       );
+    case 'connection':
+      return <ConnectionWizard institutionId={id} />;
     case 'staff':
       return <StaffTab institution={institution} rooms={rooms} />;
     case 'import':
