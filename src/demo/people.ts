@@ -43,6 +43,24 @@ export const DEMO_PEOPLE = [
     description: 'аудитор, демо-город',
   },
   {
+    subject: 'demo-parent-irina',
+    displayName: 'Ирина Орлова',
+    email: 'irina@example.test',
+    description: 'родитель: Дима, группа «Звёздочки», детский сад №1 — согласие группы собирается',
+  },
+  {
+    subject: 'demo-parent-oleg',
+    displayName: 'Олег Белов',
+    email: 'oleg@example.test',
+    description: 'родитель: Соня, группа «Звёздочки», детский сад №1 — ещё не ответил на вопрос о согласии',
+  },
+  {
+    subject: 'demo-teacher-stars',
+    displayName: 'Наталья Сергеевна Павлова',
+    email: 'natalia@example.test',
+    description: 'воспитатель группы «Звёздочки», детский сад №1',
+  },
+  {
     subject: 'demo-employee',
     displayName: 'Игорь Соколов',
     email: 'igor@example.test',

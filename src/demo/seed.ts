@@ -8,6 +8,7 @@ import type { Database, Role, ScopeKind } from '../storage/schema.js';
 import { newId } from '../shared/ids.js';
 import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
 import { DEMO_PEOPLE, type DemoSubject } from './people.js';
+import { DEFAULT_PROFILE } from '../connection/profile.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -136,10 +137,10 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await camera(desk2, 'Кабинет 2', 'manual');
 
     // The demo's groups are open to parents all day, every day, so the demo works at any hour;
-    // «Звёздочки» keeps real kindergarten hours and has no consent yet, to show both refusals.
+    // «Звёздочки» is still collecting its parents' consent (a campaign in progress, below).
     await schedule(bees, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
     await schedule(daisies, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
-    await schedule(stars, [1, 2, 3, 4, 5], '08:00', '18:00');
+    await schedule(stars, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
     await consent(bees);
     await consent(daisies);
     // «Колокольчики» shows «вне часов просмотра»: its one viewing hour is half a day from the moment
@@ -184,6 +185,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await bind('demo-auditor', 'auditor', 'region', regionId);
     await bind('demo-employee', 'employee', 'room', desk1);
     await bind('demo-inspector', 'inspector', 'region', regionId);
+    await bind('demo-teacher-stars', 'teacher', 'room', stars);
 
     const child = async (
       institutionId: string,
@@ -244,8 +246,13 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await child(kg1, 'Маша Иванова', 'KG1-001', bees, 'demo-parent-anna');
     await child(kg2, 'Ваня Смирнов', 'KG2-001', daisies, 'demo-parent-petr');
     await child(kg2, 'Катя Смирнова', 'KG2-002', bells, 'demo-parent-petr');
+    const dima = await child(kg1, 'Дима Орлов', 'KG1-11', stars, 'demo-parent-irina');
+    await child(kg1, 'Соня Белова', 'KG1-12', stars, 'demo-parent-oleg');
+    await seedConsentCampaign(trx, { now, regionId, institutionId: kg1, roomId: stars }, [
+      { personId: persons.get('demo-parent-irina')!, childId: dima },
+    ]);
+    await seedConnection(trx, now, regionId, [kg1, kg2]);
     // Children without a demo parent fill the groups.
-    await insertChildren(trx, kg1, stars, ['Дима Орлов', 'Соня Белова'], 'KG1-1', stamp);
     await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
 
     await appendAudit(
@@ -256,6 +263,98 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     );
     return { created: true, regionId };
   });
+}
+
+/** The city's consent text, version 1. */
+export const DEMO_CONSENT_TEXT = {
+  title: 'Согласие на показ видео из группы родителям',
+  body:
+    'Я согласен(на), чтобы родители детей группы смотрели видео с камеры общей игровой зоны группы ' +
+    'в часы просмотра через сервис «Окно». Камеры в спальнях, туалетах и раздевалках родителям не ' +
+    'показываются. Видео не записывается для родителей; каждый просмотр фиксируется. Согласие можно ' +
+    'отозвать в любой момент в приложении — тогда трансляция группы для всех родителей прекращается, ' +
+    'если правило детского сада перестаёт выполняться.',
+};
+
+/**
+ * The demo's consent: the city's text, and a campaign in «Звёздочки» launched three days ago in which
+ * one family has agreed and one has not answered yet («Ждём ответа 1 семьи»).
+ */
+async function seedConsentCampaign(
+  trx: Transaction<Database>,
+  at: { now: Date; regionId: string; institutionId: string; roomId: string },
+  agreed: { personId: string; childId: string }[],
+): Promise<void> {
+  const launched = new Date(at.now.getTime() - 3 * 86_400_000);
+  const templateId = newId();
+  await trx
+    .insertInto('consent_templates')
+    .values({
+      id: templateId,
+      region_id: at.regionId,
+      version: 1,
+      ...DEMO_CONSENT_TEXT,
+      published_at: new Date(at.now.getTime() - 30 * 86_400_000).toISOString(),
+      published_by: null,
+    })
+    .execute();
+  const campaignId = newId();
+  await trx
+    .insertInto('consent_campaigns')
+    .values({
+      id: campaignId,
+      room_id: at.roomId,
+      institution_id: at.institutionId,
+      template_id: templateId,
+      template_version: 1,
+      ...DEMO_CONSENT_TEXT,
+      rule_kind: 'all',
+      share_percent: 100,
+      grace_days: 14,
+      status: 'active',
+      launched_at: launched.toISOString(),
+      launched_on: launched.toISOString().slice(0, 10),
+      launched_by: null,
+      closed_at: null,
+      last_reminder_at: null,
+    })
+    .execute();
+  for (const a of agreed)
+    await trx
+      .insertInto('consent_answers')
+      .values({
+        id: newId(),
+        campaign_id: campaignId,
+        child_id: a.childId,
+        person_id: a.personId,
+        respondent: 'guardian',
+        answer: 'agree',
+        template_version: 1,
+        answered_at: new Date(launched.getTime() + 3_600_000).toISOString(),
+      })
+      .execute();
+}
+
+/**
+ * The demo city's connection profile (the demo cameras are synthetic 640×360 pictures, so the demo
+ * city accepts that size) and both demo kindergartens connected a month ago.
+ */
+async function seedConnection(trx: Transaction<Database>, now: Date, regionId: string, live: string[]) {
+  const at = new Date(now.getTime() - 30 * 86_400_000).toISOString();
+  await trx
+    .insertInto('connection_profiles')
+    .values({
+      region_id: regionId,
+      profile: JSON.stringify({ ...DEFAULT_PROFILE, minWidth: 640, minHeight: 360 }),
+      updated_at: at,
+      updated_by: null,
+    })
+    .execute();
+  for (const id of live)
+    await trx
+      .insertInto('kindergarten_connections')
+      .values({ institution_id: id, went_live_at: at, went_live_by: null })
+      .execute();
 }
 
 /** The hour of the day in Moscow (the demo institutions' time zone) at `now`. */

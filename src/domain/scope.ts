@@ -28,7 +28,12 @@ export type AdminObject =
   | 'guardian_link'
   | 'subscription'
   | 'person'
-  | 'role_binding';
+  | 'role_binding'
+  | 'consent_campaign'
+  | 'consent_rule'
+  | 'consent_template'
+  | 'connection'
+  | 'connection_profile';
 
 export type AdminAction = 'read' | 'create' | 'update' | 'delete';
 
@@ -62,6 +67,11 @@ const INSIDE_KINDERGARTEN = {
   camera: ALL,
   viewing_schedule: ALL,
   consent: ['read', 'create'],
+  consent_campaign: ['read', 'create', 'update'],
+  consent_rule: ['read', 'update'],
+  consent_template: READ,
+  connection: ['read', 'update'],
+  connection_profile: READ,
   child: ALL,
   enrolment: ALL,
   guardian_link: ALL,
@@ -83,6 +93,8 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       ...INSIDE_KINDERGARTEN,
       person: ALL,
       role_binding: ['read', 'create', 'delete'],
+      consent_template: ['read', 'create'],
+      connection_profile: ['read', 'update'],
     },
     grants: ['kindergarten_admin', 'auditor'],
   },
@@ -126,6 +138,11 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       camera: READ,
       viewing_schedule: READ,
       consent: READ,
+      consent_campaign: READ,
+      consent_rule: READ,
+      consent_template: READ,
+      connection: READ,
+      connection_profile: READ,
       child: READ,
       enrolment: READ,
       guardian_link: READ,
@@ -151,6 +168,11 @@ const LABEL: Record<AdminObject, string> = {
   subscription: 'subscription',
   person: 'person',
   role_binding: 'role binding',
+  consent_campaign: 'consent campaign',
+  consent_rule: 'consent rule',
+  consent_template: 'consent template',
+  connection: 'connection',
+  connection_profile: 'connection profile',
 };
 
 export function objectNotFound(object: AdminObject): AppError {

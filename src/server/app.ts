@@ -39,6 +39,7 @@ import { registerMediaRoutes } from '../api/media.js';
 import { registerCameraHealthRoutes } from '../api/camera-health.js';
 import { registerAuditRoutes } from '../api/audit.js';
 import { registerRecordingRoutes } from '../api/recordings.js';
+import { registerConsentRoutes } from '../api/consent.js';
 import { RecordingService, type RecordingServiceOptions } from '../recording/service.js';
 import { registerWebApp } from '../api/web.js';
 
@@ -227,6 +228,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerCameraHealthRoutes(app, ctx);
   await registerAuditRoutes(app, ctx);
   await registerRecordingRoutes(app, ctx);
+  registerConsentRoutes(app, ctx);
   await registerWebApp(app, ctx);
   await recording.start();
   return { app, ctx };

@@ -343,6 +343,14 @@ export interface Database {
   recording_views: RecordingViewsTable;
   recording_exports: RecordingExportsTable;
   alerts: AlertsTable;
+  consent_templates: ConsentTemplatesTable;
+  consent_rules: ConsentRulesTable;
+  consent_campaigns: ConsentCampaignsTable;
+  consent_answers: ConsentAnswersTable;
+  connection_profiles: ConnectionProfilesTable;
+  camera_checks: CameraChecksTable;
+  camera_attestations: CameraAttestationsTable;
+  kindergarten_connections: KindergartenConnectionsTable;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
@@ -369,4 +377,84 @@ export interface AlertsTable {
   resolved_at: string | null;
   resolved_by: string | null;
   resolution_comment: string | null;
+}
+
+// --- consent campaigns (migration 0014) ---------------------------------------------------------------
+export type ConsentRuleKind = 'all' | 'share';
+export interface ConsentTemplatesTable {
+  id: string;
+  region_id: string;
+  version: number;
+  title: string;
+  body: string;
+  published_at: string;
+  published_by: string | null;
+}
+export interface ConsentRulesTable {
+  institution_id: string;
+  rule_kind: ConsentRuleKind;
+  share_percent: number;
+  grace_days: number;
+  updated_at: string;
+  updated_by: string | null;
+}
+export interface ConsentCampaignsTable {
+  id: string;
+  room_id: string;
+  institution_id: string;
+  template_id: string;
+  template_version: number;
+  title: string;
+  body: string;
+  rule_kind: ConsentRuleKind;
+  share_percent: number;
+  grace_days: number;
+  status: 'active' | 'closed';
+  launched_at: string;
+  /** the local date of the launch in the institution's time zone */
+  launched_on: string;
+  launched_by: string | null;
+  closed_at: string | null;
+  last_reminder_at: string | null;
+}
+export interface ConsentAnswersTable {
+  id: string;
+  campaign_id: string;
+  child_id: string | null;
+  person_id: string;
+  respondent: 'guardian' | 'staff';
+  answer: 'agree' | 'disagree';
+  template_version: number;
+  answered_at: string;
+}
+
+// --- connecting a kindergarten (migration 0014b) -------------------------------------------------------
+export interface ConnectionProfilesTable {
+  region_id: string;
+  /** JSON of src/connection/profile.ts ConnectionProfile */
+  profile: string;
+  updated_at: string;
+  updated_by: string | null;
+}
+export interface CameraChecksTable {
+  id: string;
+  camera_id: string;
+  checked_at: string;
+  checked_by: string | null;
+  passed: Flag;
+  /** JSON: the probe's measurements and each requirement's verdict */
+  result: string;
+}
+export interface CameraAttestationsTable {
+  id: string;
+  camera_id: string;
+  attested_at: string;
+  attested_by: string;
+  snapshot_sha256: string;
+  statement: string;
+}
+export interface KindergartenConnectionsTable {
+  institution_id: string;
+  went_live_at: string;
+  went_live_by: string | null;
 }

@@ -16,6 +16,7 @@ import { ChildPage } from './screens/admin-child.js';
 import { CameraNew } from './screens/camera-new.js';
 import { OperatorHealth } from './screens/operator-health.js';
 import { Tariffs } from './screens/tariffs.js';
+import { OperatorConnections } from './screens/operator-connections.js';
 import { AuditSearch } from './screens/audit.js';
 import { RecordingsIndex, Recordings } from './screens/recordings.js';
 import { NotFound } from './screens/not-found.js';
@@ -112,6 +113,7 @@ function screenFor(loc: Location): ComponentChildren {
   }
   if (path === '/operator') return <OperatorHealth />;
   if (path === '/operator/tariffs') return <Tariffs />;
+  if (path === '/operator/connections') return <OperatorConnections />;
   if (path === '/audit') return <AuditSearch query={loc.query} />;
   if (path === '/recordings') return <RecordingsIndex />;
   if ((m = matchPath('/recordings/:cameraId', path)))

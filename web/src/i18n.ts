@@ -5,6 +5,7 @@
  */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import { CONNECT_EN, CONNECT_RU, CONSENT_EN, CONSENT_RU } from './i18n/consent.js';
 
 const ru = {
   'app.name': 'Окно',
@@ -131,7 +132,7 @@ const ru = {
   'reason.not_enrolled': 'Ребёнок больше не числится в этой группе.',
   'reason.role_not_permitted': 'Вашей роли не разрешён просмотр этой камеры.',
   'reason.zone_restricted': 'Эта камера не предназначена для просмотра.',
-  'reason.consent_missing': 'Группа ещё не дала согласие на видеонаблюдение.',
+  'reason.consent_missing': 'Согласие родителей группы на показ видео не получено или отозвано.',
   'reason.subscription_inactive': 'Подписка на просмотр не активна. Её можно продлить в детском саду.',
   'reason.camera_disabled': 'Камера выключена администратором.',
   'reason.closed_day': 'Сегодня детский сад не работает.',
@@ -438,6 +439,8 @@ const ru = {
   'notFound.home': 'На главную',
   'noRole.title': 'Для вас здесь пока ничего нет',
   'noRole.text': 'У вашей учётной записи нет ролей и детей. Обратитесь к администратору учреждения.',
+  ...CONSENT_RU,
+  ...CONNECT_RU,
 };
 
 export type MessageKey = keyof typeof ru;
@@ -566,7 +569,7 @@ const en: Record<MessageKey, string> = {
   'reason.not_enrolled': 'The child is no longer in this group.',
   'reason.role_not_permitted': 'Your role may not watch this camera.',
   'reason.zone_restricted': 'This camera is not for viewing.',
-  'reason.consent_missing': 'The group has not given its consent to video yet.',
+  'reason.consent_missing': 'The group’s parents have not given their consent to video, or withdrew it.',
   'reason.subscription_inactive': 'The viewing subscription is not active. The kindergarten can renew it.',
   'reason.camera_disabled': 'The camera was turned off by an administrator.',
   'reason.closed_day': 'The kindergarten is closed today.',
@@ -873,6 +876,8 @@ const en: Record<MessageKey, string> = {
   'notFound.home': 'Go to start',
   'noRole.title': 'Nothing here for you yet',
   'noRole.text': 'Your account has no roles and no children. Please ask your institution’s administrator.',
+  ...CONSENT_EN,
+  ...CONNECT_EN,
 };
 
 export type Lang = 'ru' | 'en';

@@ -20,6 +20,7 @@ export const SECTIONS: readonly Section[] = [
     roles: ['city_operator', 'regional_operator', 'kindergarten_admin'],
   },
   { path: '/operator/tariffs', label: 'nav.tariffs', roles: ['city_operator'] },
+  { path: '/operator/connections', label: 'nav.connections', roles: ['city_operator'] },
   { path: '/audit', label: 'nav.audit', roles: ['auditor', 'kindergarten_admin'] },
   {
     path: '/recordings',

@@ -13,6 +13,8 @@ import { registerRoomRoutes } from './rooms.js';
 import { registerChildRoutes } from './children.js';
 import { registerPeopleRoutes } from './people.js';
 import { registerImportRoutes } from './import.js';
+import { registerConsentAdminRoutes } from '../consent.js';
+import { registerConnectionAdminRoutes } from '../connection.js';
 
 export async function registerAdminRoutes(app: App, ctx: AppContext): Promise<void> {
   await app.register(
@@ -31,6 +33,8 @@ export async function registerAdminRoutes(app: App, ctx: AppContext): Promise<vo
       registerChildRoutes(admin, ctx);
       registerPeopleRoutes(admin, ctx);
       registerImportRoutes(admin, ctx);
+      registerConsentAdminRoutes(admin, ctx);
+      registerConnectionAdminRoutes(admin, ctx);
     },
     { prefix: '/api/admin' },
   );

@@ -5,6 +5,8 @@
  */
 import type { Page, PageRequest } from '../../storage/repositories/pagination.js';
 import { newId } from '../../shared/ids.js';
+import { AppError } from '../../shared/errors.js';
+import { campaignGoverns } from '../consent/campaigns.js';
 import { authorize, requireVisible } from '../scope.js';
 import { auditEvent, change, found, placeOf, read, type AdminDeps, type Caller } from './context.js';
 import { invalid, optionalText } from './rules.js';
@@ -34,10 +36,15 @@ export async function recordConsent(
   roomId: string,
   input: ConsentCreate,
 ): Promise<ConsentView> {
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'room', roomId);
     const grant = authorize(caller.principal, 'consent', 'create', place, 'room');
     const room = found(await r.rooms.find(roomId), 'room');
+    if (await campaignGoverns(trx, roomId))
+      throw new AppError(
+        'conflict',
+        "the group's consent is decided by its parents in the active consent campaign: close the campaign first",
+      );
     if (room.kind !== 'group' && room.kind !== 'hall')
       throw invalid('params/id', 'consent is recorded for group rooms and halls that parents watch');
     const latest = await r.consents.latest(roomId);

@@ -3,6 +3,8 @@
  * under a room (viewing hours, consents) are shown for every room of the institution at once; a
  * child's enrolments and guardians are on the child's own page (admin-child.tsx).
  */
+import { ConsentCampaigns } from './admin-consent.js';
+import { ConnectionWizard } from './admin-connect.js';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import {
@@ -51,7 +53,8 @@ export type InstitutionTab =
   | 'closed-days'
   | 'consents'
   | 'staff'
-  | 'import';
+  | 'import'
+  | 'connection';
 
 export const INSTITUTION_TABS: readonly InstitutionTab[] = [
   'overview',
@@ -63,6 +66,7 @@ export const INSTITUTION_TABS: readonly InstitutionTab[] = [
   'consents',
   'staff',
   'import',
+  'connection',
 ];
 
 const TAB_LABELS: Record<InstitutionTab, MessageKey> = {
@@ -75,6 +79,7 @@ const TAB_LABELS: Record<InstitutionTab, MessageKey> = {
   consents: 'admin.tab.consents',
   staff: 'admin.tab.staff',
   import: 'admin.tab.import',
+  connection: 'connect.tab',
 };
 
 const KINDERGARTEN_TABS = INSTITUTION_TABS;
@@ -285,54 +290,65 @@ function TabContent({
       );
     case 'consents':
       return (
-        <ResourceList<Consent>
-          load={async () =>
-            (await Promise.all(groupRooms.map((r) => api.consents.list(r.id))))
-              .flat()
-              .sort((a, b) => b.recordedAt.localeCompare(a.recordedAt))
-          }
-          deps={[id, groupRooms.map((r) => r.id).join()]}
-          addLabel="consent.add"
-          intro={
-            <p class="muted small">
-              {institution.consentRequired ? t('consent.intro') : t('consent.notRequired')}
-            </p>
-          }
-          create={(v) =>
-            api.consents.create(str(v.roomId), {
-              status: v.status === 'withdrawn' ? 'withdrawn' : 'given',
-              ...(v.note ? { note: str(v.note) } : {}),
-            })
-          }
-          columns={[
-            { label: 'consent.room', render: (c) => roomName(c.roomId), primary: true },
-            {
-              label: 'consent.status',
-              render: (c) =>
-                c.status === 'given' ? (
-                  <Badge tone="ok">{t('consent.given')}</Badge>
-                ) : (
-                  <Badge tone="bad">{t('consent.withdrawn')}</Badge>
-                ),
-            },
-            { label: 'consent.note', render: (c) => c.note ?? t('common.none') },
-            { label: 'consent.recordedAt', render: (c) => formatDateTime(c.recordedAt, lang) },
-          ]}
-          form={[
-            { name: 'roomId', label: 'consent.room', kind: 'select', options: groupOptions, required: true },
-            {
-              name: 'status',
-              label: 'consent.status',
-              kind: 'select',
-              options: [
-                { value: 'given', label: t('consent.given') },
-                { value: 'withdrawn', label: t('consent.withdrawn') },
-              ],
-            },
-            { name: 'note', label: 'consent.note', kind: 'text' },
-          ]}
-        />
+        <>
+          <ConsentCampaigns institutionId={id} rooms={groupRooms} />
+          <ResourceList<Consent>
+            load={async () =>
+              (await Promise.all(groupRooms.map((r) => api.consents.list(r.id))))
+                .flat()
+                .sort((a, b) => b.recordedAt.localeCompare(a.recordedAt))
+            }
+            deps={[id, groupRooms.map((r) => r.id).join()]}
+            addLabel="consent.add"
+            intro={
+              <p class="muted small">
+                {institution.consentRequired ? t('consent.intro') : t('consent.notRequired')}
+              </p>
+            }
+            create={(v) =>
+              api.consents.create(str(v.roomId), {
+                status: v.status === 'withdrawn' ? 'withdrawn' : 'given',
+                ...(v.note ? { note: str(v.note) } : {}),
+              })
+            }
+            columns={[
+              { label: 'consent.room', render: (c) => roomName(c.roomId), primary: true },
+              {
+                label: 'consent.status',
+                render: (c) =>
+                  c.status === 'given' ? (
+                    <Badge tone="ok">{t('consent.given')}</Badge>
+                  ) : (
+                    <Badge tone="bad">{t('consent.withdrawn')}</Badge>
+                  ),
+              },
+              { label: 'consent.note', render: (c) => c.note ?? t('common.none') },
+              { label: 'consent.recordedAt', render: (c) => formatDateTime(c.recordedAt, lang) },
+            ]}
+            form={[
+              {
+                name: 'roomId',
+                label: 'consent.room',
+                kind: 'select',
+                options: groupOptions,
+                required: true,
+              },
+              {
+                name: 'status',
+                label: 'consent.status',
+                kind: 'select',
+                options: [
+                  { value: 'given', label: t('consent.given') },
+                  { value: 'withdrawn', label: t('consent.withdrawn') },
+                ],
+              },
+              { name: 'note', label: 'consent.note', kind: 'text' },
+            ]}
+          />
+        </>
       );
+    case 'connection':
+      return <ConnectionWizard institutionId={id} />;
     case 'staff':
       return <StaffTab institution={institution} rooms={rooms} />;
     case 'import':

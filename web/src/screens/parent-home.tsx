@@ -9,6 +9,7 @@ import { useI18n, type Translate } from '../i18n.js';
 import { Link } from '../router.js';
 import { useMe } from '../session.js';
 import { Badge, EmptyState, ErrorState, Loading, Notice, PageHeader, type Tone } from '../ui.js';
+import { ChildConsent, useChildConsent } from './parent-consent.js';
 
 /** What the watch screen needs to title a camera, passed along in the history state. */
 export interface WatchContext {
@@ -75,7 +76,7 @@ export function ParentHome() {
       ) : (
         <div class="children">
           {state.data.map((item) => (
-            <ChildSection key={item.child.id} item={item} />
+            <ChildSection key={item.child.id} item={item} onChanged={reload} />
           ))}
         </div>
       )}
@@ -83,9 +84,10 @@ export function ParentHome() {
   );
 }
 
-function ChildSection({ item }: { item: ParentChild }) {
+function ChildSection({ item, onChanged }: { item: ParentChild; onChanged: () => void }) {
   const { t } = useI18n();
   const { child, institution, group, cameras } = item;
+  const [consent, reloadConsent] = useChildConsent(child.id);
   const allPending = cameras.length > 0 && cameras.every((c) => c.availability.state === 'consent_pending');
   const headingId = `child-${child.id}`;
   return (
@@ -102,6 +104,15 @@ function ChildSection({ item }: { item: ParentChild }) {
           </p>
         </div>
       </div>
+      {consent ? (
+        <ChildConsent
+          item={consent}
+          onAnswered={() => {
+            reloadConsent();
+            onChanged();
+          }}
+        />
+      ) : null}
       {!item.verified ? (
         <Notice tone="info" icon="shield" title={t('parent.unverified.title')}>
           <p>{t('parent.unverified.text', { institution: institution.name })}</p>
@@ -114,7 +125,7 @@ function ChildSection({ item }: { item: ParentChild }) {
         <Notice tone="neutral" icon="people">
           <p>{t('parent.noGroup')}</p>
         </Notice>
-      ) : allPending ? (
+      ) : allPending && consent ? null : allPending ? (
         <Notice tone="warn" icon="shield" title={t('parent.consentPending.title')}>
           <p>{t('parent.consentPending.text')}</p>
         </Notice>
