@@ -2,7 +2,9 @@
  * Live HLS for real: a parent's grant, the demo camera through the real ffmpeg, the multivariant and
  * Low-Latency media playlists over HTTP, the init segment, segments and parts; what was fetched is
  * decoded by ffprobe, and ffprobe also plays the playlist by itself. Blocking playlist reload and the
- * preload hint answer when the next part exists.
+ * preload hint answer when the next part exists. A real H.265 RTSP camera (GStreamer) comes out as
+ * `hvc1` in the playlist's codecs and in the init segment, and decodes. A camera switched off by an
+ * administrator is «выключена» (`camera_off`) on the parent's card, as in the player.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,7 @@ import { openSqliteTestDb, type TestDb } from '../../support/db.js';
 import { buildTestApp, sessionFor, type TestApp, type TestSession } from '../../support/app.js';
 import { seedDemo } from '../../../src/demo/seed.js';
 import { devIssuer } from '../../../src/identity/dev-provider-info.js';
+import { skipWithoutRtspCamera, startRtspCamera, type RtspCamera } from '../../support/rtsp-camera.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -183,6 +186,97 @@ describe('live HLS (LL-HLS, fMP4) from the demo camera', () => {
       .streams[0]!;
     assert.equal(s.codec_name, 'h264');
     assert.ok(Number(s.nb_read_frames) >= 10, stdout);
+  });
+
+  test('a switched-off camera is camera_off on the card, not offline', async () => {
+    await db.kysely.updateTable('cameras').set({ enabled: 0 }).where('id', '=', camera).execute();
+    try {
+      const r = await t.app.inject({ method: 'GET', url: '/api/parent/children', headers: anna.headers });
+      assert.equal(r.statusCode, 200);
+      const body = r.json<{ items: { cameras: { id: string; availability: { state: string } }[] }[] }>();
+      const card = body.items.flatMap((i) => i.cameras).find((c) => c.id === camera);
+      assert.equal(card?.availability.state, 'camera_off');
+    } finally {
+      await db.kysely.updateTable('cameras').set({ enabled: 1 }).where('id', '=', camera).execute();
+    }
+  });
+});
+
+describe('live HLS from a real H.265 RTSP camera', { skip: skipWithoutRtspCamera() }, () => {
+  let db: TestDb;
+  let t: TestApp;
+  let base: string;
+  let anna: TestSession;
+  let camera: string;
+  let rtsp: RtspCamera;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'okno-hls265-'));
+    rtsp = await startRtspCamera({ codec: 'h265', width: 640, height: 360, keyIntFrames: 25 });
+    db = await openSqliteTestDb();
+    t = await buildTestApp(db);
+    await seedDemo(db.kysely, devIssuer(t.config.publicUrl), new Date());
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = t.app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const p = await db.kysely
+      .selectFrom('persons')
+      .select('id')
+      .where('subject', '=', 'demo-parent-anna')
+      .executeTakeFirstOrThrow();
+    anna = await sessionFor(t, p.id);
+    const cams = await db.kysely.selectFrom('cameras').select(['id', 'name']).execute();
+    camera = cams.find((c) => c.name === 'Пчёлки — игровая')!.id;
+    await db.kysely
+      .updateTable('cameras')
+      .set({ source_url: rtsp.url, source_username: null, source_password: null })
+      .where('id', '=', camera)
+      .execute();
+  });
+  after(async () => {
+    await t?.close();
+    await db?.close();
+    await rtsp?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('H.265 is served as hvc1 and decodes', async () => {
+    const g = await t.app.inject({
+      method: 'POST',
+      url: '/api/streams',
+      headers: anna.headers,
+      payload: { cameraId: camera },
+    });
+    assert.equal(g.statusCode, 200, g.body);
+    const grant = g.json<{ hlsUrl: string }>();
+    const hlsBase = new URL(grant.hlsUrl, base);
+    const get = (u: string) => fetch(new URL(u, hlsBase), { headers: { cookie: anna.cookie } });
+    const multivariant = await (await get(grant.hlsUrl)).text();
+    assert.match(multivariant, /CODECS="hvc1\.1\.6\.L\d+[^"]*",RESOLUTION=640x360/);
+    const media = await (await get(multivariant.trim().split('\n').pop()!)).text();
+    const map = /#EXT-X-MAP:URI="([^"]+)"/.exec(media)![1]!;
+    const segs = media.split('\n').filter((l) => l.startsWith('seg-'));
+    const bytes = [Buffer.from(await (await get(map)).arrayBuffer())];
+    for (const u of segs) bytes.push(Buffer.from(await (await get(u)).arrayBuffer()));
+    const file = join(dir, 'h265.mp4');
+    await writeFile(file, Buffer.concat(bytes));
+    const { stdout } = await execFileAsync('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,codec_tag_string,nb_read_frames',
+      '-of',
+      'json',
+      file,
+    ]);
+    const s = (JSON.parse(stdout) as { streams: Record<string, string>[] }).streams[0]!;
+    assert.equal(s.codec_name, 'hevc');
+    assert.equal(s.codec_tag_string, 'hvc1');
+    assert.ok(Number(s.nb_read_frames) >= 20, stdout);
   });
 });
 
