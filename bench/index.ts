@@ -15,11 +15,12 @@ import { benchFanout } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchGrants } from './grants.js';
 import { runRecordingBench } from './recording.js';
+import { benchHlsLatency, benchHlsServing } from './hls.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
 
-const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording'] as const;
+const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording', 'hls'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 interface Args {
@@ -81,6 +82,8 @@ function plan(quick: boolean) {
         ingest: { cameras: 10, windows: 2, windowMs: 4000, settleMs: 4000 },
         grants: { requests: 500, repetitions: 2, concurrency: [1, 8], warmup: 100 },
         grantsPostgres: { requests: 150, repetitions: 2, concurrency: [1, 8], warmup: 30 },
+        hls: { liveRepetitions: 5, idleRepetitions: 2, latencyWindowMs: 5000 },
+        hlsServing: { viewers: 300, windowMs: 4000, warmupMs: 2000 },
       }
     : {
         firstFrame: { liveRepetitions: 20, idleRepetitions: 5 },
@@ -95,6 +98,8 @@ function plan(quick: boolean) {
         ingest: { cameras: 10, windows: 3, windowMs: 8000, settleMs: 7000 },
         grants: { requests: 2000, repetitions: 3, concurrency: [1, 8], warmup: 200 },
         grantsPostgres: { requests: 500, repetitions: 3, concurrency: [1, 8], warmup: 50 },
+        hls: { liveRepetitions: 10, idleRepetitions: 3, latencyWindowMs: 10_000 },
+        hlsServing: { viewers: 500, windowMs: 6000, warmupMs: 3000 },
       };
 }
 
@@ -159,7 +164,7 @@ async function main(): Promise<void> {
     return fixture;
   };
 
-  if (args.only.has('first-frame') || args.only.has('delay')) {
+  if (args.only.has('first-frame') || args.only.has('delay') || args.only.has('hls')) {
     // One app for both: the demo camera over real ffmpeg, idling out 1 s after its last viewer;
     // ffmpeg stamps each fragment with its wall clock (prft) for the delay benchmark.
     const okno = await startOkno({
@@ -175,12 +180,18 @@ async function main(): Promise<void> {
       await section('delay', `delay added by Okno, ${p.delay.viewers} WebSocket viewers`, () =>
         benchDelay(okno, p.delay),
       );
+      await section('hls', 'live HLS: time to first segment, latency next to the WebSocket', () =>
+        benchHlsLatency(okno, p.hls),
+      );
     } finally {
       await okno.close();
     }
   }
   await section('fanout', 'fan-out capacity, one 4 Mbit/s camera (Okno vs bare sockets)', async () =>
     benchFanout(await getFixture(), { ...p.fanout, log: (l) => console.log(l) }),
+  );
+  await section('hls', 'live HLS serving cost (Okno from memory vs static files by Node)', async () =>
+    benchHlsServing(await getFixture(), p.hlsServing),
   );
   await section(
     'ingest',

@@ -20,6 +20,7 @@ import { auditContext } from '../server/request-context.js';
 import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { takeSnapshot } from '../media/snapshot.js';
+import { HLS_FILE_PATTERN, parseHlsFile } from '../media/hls-live.js';
 import type { VerifiedGrant } from '../grants/index.js';
 import { CameraNotAvailable, type LiveCamera } from '../streams/camera-manager.js';
 import type { OpenStream } from '../streams/live-registry.js';
@@ -31,6 +32,8 @@ const TokenQuery = Type.Object(
 );
 const WS_HIGH_WATER_BYTES = 1024 * 1024;
 const HLS_IDLE_MS = 20_000;
+/** How long a blocking playlist reload or a preload-hinted part may wait. */
+const HLS_BLOCK_MS = 6_000;
 
 export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<void> {
   const { live } = ctx;
@@ -220,28 +223,57 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
 
   const HlsParams = Type.Object({
     cameraId: Type.String({ pattern: UUID_PATTERN }),
-    file: Type.String({ pattern: '^(index\\.m3u8|init-\\d{1,9}\\.mp4|seg-\\d{1,12}\\.m4s)$' }),
+    file: Type.String({ pattern: HLS_FILE_PATTERN }),
+  });
+  const HlsQuery = Type.Object({
+    token: Type.String({ minLength: 1, maxLength: 2048 }),
+    // Low-Latency HLS delivery directives (blocking playlist reload)
+    _HLS_msn: Type.Optional(Type.Integer({ minimum: 0 })),
+    _HLS_part: Type.Optional(Type.Integer({ minimum: 0 })),
+    _HLS_skip: Type.Optional(Type.String({ maxLength: 8 })),
   });
   app.get(
     '/media/live/:cameraId/hls/:file',
-    { schema: { hide: true, params: HlsParams, querystring: TokenQuery } },
+    { schema: { hide: true, params: HlsParams, querystring: HlsQuery } },
     async (req, reply) => {
-      const { cameraId, file } = req.params;
+      const { cameraId } = req.params;
+      const file = parseHlsFile(req.params.file);
+      if (!file) throw new AppError('not_found', 'no such HLS file');
       const grant = await checkGrant(req, cameraId, req.query.token, true);
       const cam = await acquire(cameraId);
+      const hls = cam.hls;
       reply.header('cache-control', 'no-store');
-      if (file === 'index.m3u8') {
-        await waitFor(() => cam.hls.ready, 10_000);
-        if (!cam.hls.ready) throw new AppError('unavailable', 'the camera is not sending video yet');
-        const body = cam.hls.playlist(`token=${encodeURIComponent(req.query.token)}`);
+      const query = `token=${encodeURIComponent(req.query.token)}`;
+      const { _HLS_msn: msn, _HLS_part: part } = req.query;
+      if (file.kind === 'multivariant' || file.kind === 'media') {
+        if (file.kind === 'media' && msn !== undefined) {
+          const target = part === undefined ? { msn } : { msn, part };
+          if (hls.tooFarAhead(target)) throw new AppError('bad_request', '_HLS_msn is too far ahead');
+          if (!(await hls.waitFor(target, HLS_BLOCK_MS)))
+            throw new AppError('unavailable', 'the camera is not sending video');
+        } else if (part !== undefined) {
+          throw new AppError('bad_request', '_HLS_part needs _HLS_msn');
+        } else {
+          await waitFor(() => hls.ready, 10_000);
+          if (!hls.ready) throw new AppError('unavailable', 'the camera is not sending video yet');
+        }
+        const body = file.kind === 'multivariant' ? hls.multivariantPlaylist(query) : hls.playlist(query);
         await hlsStream(req, grant, cam, 0);
         return reply.type('application/vnd.apple.mpegurl').send(body);
       }
-      const n = Number(file.replace(/\D/g, ''));
-      const data = file.startsWith('init-') ? cam.hls.initFor(n)?.data : cam.hls.segment(n)?.data;
+      let data: Buffer | undefined;
+      if (file.kind === 'init') data = hls.initFor(file.n)?.data;
+      else if (file.kind === 'segment') data = hls.segment(file.n)?.data;
+      else {
+        data = hls.part(file.n)?.data;
+        // The preload hint names the next part before it exists: answer when it does.
+        if (!data && file.n >= hls.hintedPartId && !hls.tooFarAhead({ partId: file.n })) {
+          if (await hls.waitFor({ partId: file.n }, HLS_BLOCK_MS)) data = hls.part(file.n)?.data;
+        }
+      }
       if (!data) throw new AppError('not_found', 'segment is no longer available');
       await hlsStream(req, grant, cam, data.length);
-      return reply.type(file.endsWith('.mp4') ? 'video/mp4' : 'video/iso.segment').send(data);
+      return reply.type(file.kind === 'init' ? 'video/mp4' : 'video/iso.segment').send(data);
     },
   );
 

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { LiveHub } from '../media/hub.js';
 import { HlsLiveWindow } from '../media/hls-live.js';
+import { withHvc1Tag } from '../media/hevc-tag.js';
 import {
   CameraSupervisor,
   type CameraState,
@@ -131,6 +132,7 @@ export class CameraManager {
     this.cancelIdle(cam);
     if (cam.offlineTimer) clearTimeout(cam.offlineTimer);
     cam.hub.close(reason);
+    cam.hls.close();
     await cam.supervisor.stop(reason);
   }
 
@@ -165,7 +167,8 @@ export class CameraManager {
       offlineRecorded: false,
       pins: 0,
     };
-    supervisor.on('init', (init) => {
+    supervisor.on('init', (raw) => {
+      const init = withHvc1Tag(raw); // Apple's players need H.265 as hvc1
       hub.setInit(init);
       entry.hls.setInit(init);
     });

@@ -47,7 +47,9 @@ export type AvailabilityState =
   | 'consent_pending'
   | 'subscription_inactive'
   | 'not_enrolled'
-  | 'camera_offline';
+  | 'camera_offline'
+  /** switched off by an administrator (not the same as offline) */
+  | 'camera_off';
 
 export interface ParentCamera {
   id: string;

@@ -55,6 +55,15 @@ const ru = {
   'error.server': 'Сервер ответил ошибкой. Попробуйте позже.',
   'error.validation': 'Проверьте поля формы.',
   'error.code': 'Код ошибки: {code}',
+  'probeError.camera_url_invalid': 'Адрес камеры записан неверно: нужен вид rtsp://адрес:порт/путь.',
+  'probeError.camera_unreachable':
+    'Камера не отвечает по этому адресу. Проверьте адрес и порт и что камера включена и в сети.',
+  'probeError.camera_auth_failed': 'Камера не приняла имя пользователя или пароль.',
+  'probeError.camera_stream_not_found': 'У камеры нет потока по этому пути. Проверьте путь в адресе.',
+  'probeError.camera_timeout': 'Камера не ответила вовремя. Проверьте сеть до камеры и попробуйте ещё раз.',
+  'probeError.camera_codec_unsupported':
+    'Камера передаёт видео не в H.264 или H.265. Включите H.264 в настройках камеры.',
+  'probeError.camera_probe_failed': 'Не удалось прочитать видео с камеры: по этому адресу не RTSP-поток.',
 
   'login.title': 'Вход в Окно',
   'login.lead':
@@ -93,6 +102,7 @@ const ru = {
   'availability.subscription_inactive': 'Подписка не активна',
   'availability.not_enrolled': 'Ребёнок не в этой группе',
   'availability.camera_offline': 'Камера не в сети',
+  'availability.camera_off': 'Камера выключена',
   'availability.opensAt': 'Откроется {when}',
 
   'time.today': 'сегодня в {time}',
@@ -109,6 +119,9 @@ const ru = {
   'player.region': 'Видео с камеры',
   'player.connecting': 'Подключаемся…',
   'player.live': 'В эфире',
+  'player.noSignal': 'Нет связи',
+  'player.noSignalHint': 'Изображение остановилось. Ждём, когда связь вернётся…',
+  'player.cameraOff': 'Камера выключена',
   'player.reconnecting': 'Связь прервалась, подключаемся снова…',
   'player.retryIn': 'Новая попытка через {seconds} с',
   'player.cameraOffline': 'Камера не в сети. Ждём, когда она вернётся…',
@@ -494,6 +507,18 @@ const en: Record<MessageKey, string> = {
   'error.server': 'The server answered with an error. Please try later.',
   'error.validation': 'Please check the form fields.',
   'error.code': 'Error code: {code}',
+  'probeError.camera_url_invalid': 'The camera address is wrong: it must look like rtsp://host:port/path.',
+  'probeError.camera_unreachable':
+    'The camera does not answer at this address. Check the address and port, and that the camera is on and connected.',
+  'probeError.camera_auth_failed': 'The camera refused the user name or password.',
+  'probeError.camera_stream_not_found':
+    'The camera has no stream at this path. Check the path in the address.',
+  'probeError.camera_timeout':
+    'The camera did not answer in time. Check the network to the camera and try again.',
+  'probeError.camera_codec_unsupported':
+    'The camera sends video that is neither H.264 nor H.265. Switch it to H.264 in its settings.',
+  'probeError.camera_probe_failed':
+    'Could not read video from the camera: this address is not an RTSP stream.',
 
   'login.title': 'Log in to Okno',
   'login.lead':
@@ -532,6 +557,7 @@ const en: Record<MessageKey, string> = {
   'availability.subscription_inactive': 'Subscription inactive',
   'availability.not_enrolled': 'Child not in this group',
   'availability.camera_offline': 'Camera offline',
+  'availability.camera_off': 'Camera switched off',
   'availability.opensAt': 'Opens {when}',
 
   'time.today': 'today at {time}',
@@ -547,6 +573,9 @@ const en: Record<MessageKey, string> = {
   'player.region': 'Camera video',
   'player.connecting': 'Connecting…',
   'player.live': 'Live',
+  'player.noSignal': 'No connection',
+  'player.noSignalHint': 'The picture has stopped. Waiting for the connection to come back…',
+  'player.cameraOff': 'Camera switched off',
   'player.reconnecting': 'Connection lost, reconnecting…',
   'player.retryIn': 'Trying again in {seconds} s',
   'player.cameraOffline': 'The camera is offline. Waiting for it to come back…',

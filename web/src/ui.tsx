@@ -3,7 +3,7 @@ import type { ComponentChildren, ButtonHTMLAttributes } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { Icon, type IconName } from './icons.js';
-import { useI18n, type MessageKey, type Translate } from './i18n.js';
+import { isMessageKey, useI18n, type MessageKey, type Translate } from './i18n.js';
 import { Link } from './router.js';
 
 type ButtonVariant = 'primary' | 'secondary' | 'ghost' | 'danger';
@@ -184,6 +184,9 @@ export function EmptyState({
 
 export function errorMessage(error: unknown, t: Translate): string {
   if (error instanceof ApiError) {
+    // A camera probe's outcome in the viewer's language (the server's message is for the log).
+    const probeKey = `probeError.${error.code}`;
+    if (isMessageKey(probeKey)) return t(probeKey);
     if (error.status === 0) return t('error.network');
     if (error.status === 403)
       return error.message && error.code !== 'forbidden' ? error.message : t('error.forbidden');

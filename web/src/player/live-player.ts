@@ -4,9 +4,13 @@
  * the live edge, reconnects with backoff after network trouble, and stops for good, with the reason,
  * when access is revoked. It reports a small state machine that the UI puts into words:
  *
- *   connecting ─► live ─► reconnecting ─► connecting …
- *        │          │
+ *   connecting ─► live ⇄ no_signal (the picture stopped for 1.5 s; still connected)
+ *        │          │          │
+ *        │          └──────────┴─► reconnecting ─► connecting …
  *        └──────────┴─► outside_hours | closed_day (waits for nextOpenAt) | ended (reason) | unsupported
+ *
+ * The transport is chosen by `chooseTransport` (transport-choice.ts): ManagedMediaSource or
+ * MediaSource over the WebSocket, else Low-Latency HLS (native, or hls.js).
  */
 import { ApiError, grantRefusal, type StreamGrant } from '../api.js';
 import {
@@ -21,10 +25,13 @@ import {
   withToken,
   type Outcome,
 } from './live-policy.js';
+import { browserMedia, chooseTransport, type TransportMode } from './transport-choice.js';
 
 export type PlayerState =
   | { kind: 'connecting' }
   | { kind: 'live' }
+  /** was live; the picture has not moved for FROZEN_MS (network or camera gone quiet) */
+  | { kind: 'no_signal' }
   | { kind: 'reconnecting'; cause: 'network' | 'camera_offline'; retryAt: number }
   | { kind: 'outside_hours' | 'closed_day'; nextOpenAt?: string }
   | { kind: 'ended'; reason: string }
@@ -44,7 +51,10 @@ export interface GrantSource {
   renewStream(streamId: string): Promise<StreamGrant>;
 }
 
-type Mode = 'mse' | 'native-hls' | 'hlsjs';
+export interface PlayerOptions {
+  /** Play over HLS even where the WebSocket would work (`?transport=hls`). */
+  forceHls?: boolean;
+}
 
 interface TransportHandlers {
   /** the server closed the stream with a reason */
@@ -66,6 +76,10 @@ interface Transport {
 
 /** No media for this long on an open socket counts as a broken connection. */
 const STALL_MS = 10_000;
+/** The picture not moving for this long while live is shown as «Нет связи» (goal: within 2 s). */
+export const FROZEN_MS = 1500;
+/** How often the picture is looked at. */
+const WATCH_MS = 250;
 /** Live this long resets the backoff. */
 const STABLE_MS = 15_000;
 /** Queue of fragments waiting for the SourceBuffer: past this the tab is too far behind. */
@@ -87,12 +101,18 @@ export class LivePlayer {
   private mseCodecUnsupported = false;
   private disposed = false;
   private renewFailures = 0;
+  private watchTicks = 0;
+  private lastVideoTime = -1;
+  private lastAdvanceAt = 0;
+  /** the transport in use (for tests and diagnostics: `data-transport` on the player) */
+  mode: TransportMode | null = null;
 
   constructor(
     private readonly video: HTMLVideoElement,
     private readonly cameraId: string,
     private readonly grants: GrantSource,
     private readonly events: PlayerEvents,
+    private readonly options: PlayerOptions = {},
   ) {
     video.addEventListener('playing', this.onPlaying);
     video.addEventListener('timeupdate', this.onPlaying);
@@ -102,7 +122,7 @@ export class LivePlayer {
   start(held?: { grant: StreamGrant; ageMs: number }): void {
     this.attempt = 0;
     this.setState({ kind: 'connecting' });
-    this.tickTimer = window.setInterval(() => this.transport?.tick(), 1000);
+    this.tickTimer = window.setInterval(() => this.watch(), WATCH_MS);
     void this.connect(held);
   }
 
@@ -144,9 +164,38 @@ export class LivePlayer {
 
   private readonly onPlaying = (): void => {
     if (!this.transport || this.video.paused) return;
-    if (this.state.kind === 'connecting' || this.state.kind === 'reconnecting')
+    if (this.state.kind === 'connecting' || this.state.kind === 'reconnecting') {
+      this.lastAdvanceAt = Date.now();
+      this.lastVideoTime = this.video.currentTime;
       this.setState({ kind: 'live' });
+    }
   };
+
+  /**
+   * Every WATCH_MS: is the picture moving? A live picture that has not advanced for FROZEN_MS is
+   * «Нет связи» (the stream may still come back on the same connection; the transport's own stall
+   * timer decides when to reconnect); moving again is live again. Every fourth call is the
+   * transport's upkeep (live edge, stall detection).
+   */
+  private watch(): void {
+    if (++this.watchTicks % 4 === 0) this.transport?.tick();
+    const kind = this.state.kind;
+    if (kind !== 'live' && kind !== 'no_signal') return;
+    const now = Date.now();
+    const t = this.video.currentTime;
+    if (t !== this.lastVideoTime) {
+      this.lastVideoTime = t;
+      this.lastAdvanceAt = now;
+      if (kind === 'no_signal') this.setState({ kind: 'live' });
+      return;
+    }
+    // A paused video (autoplay refused) or a hidden tab is not a lost connection.
+    if (this.video.paused || document.visibilityState === 'hidden') {
+      this.lastAdvanceAt = now;
+      return;
+    }
+    if (kind === 'live' && now - this.lastAdvanceAt >= FROZEN_MS) this.setState({ kind: 'no_signal' });
+  }
 
   private clearTimers(): void {
     window.clearTimeout(this.renewTimer);
@@ -183,30 +232,28 @@ export class LivePlayer {
 
   private async openTransport(grant: StreamGrant, gen: number): Promise<Transport | null> {
     const handlers = this.handlersFor(gen);
-    const mode = await this.chooseMode();
-    if (gen !== this.gen) return null;
+    const mode = chooseTransport(browserMedia(window, this.video), {
+      hls: this.preferHls || this.options.forceHls === true,
+      mseCodecUnsupported: this.mseCodecUnsupported,
+    });
+    this.mode = mode;
     switch (mode) {
+      case 'managed-mse':
       case 'mse':
-        return new MseTransport(this.video, grant, handlers);
+        return new MseTransport(this.video, grant, handlers, mode === 'managed-mse');
       case 'native-hls':
         return new NativeHlsTransport(this.video, grant, handlers);
       case 'hlsjs':
-        return HlsJsTransport.open(this.video, grant, handlers);
+        try {
+          return await HlsJsTransport.open(this.video, grant, handlers);
+        } catch {
+          if (gen === this.gen) this.unsupported();
+          return null;
+        }
       case null:
         this.unsupported();
         return null;
     }
-  }
-
-  private async chooseMode(): Promise<Mode | null> {
-    const hasMse = typeof window.MediaSource === 'function';
-    const nativeHls = this.video.canPlayType('application/vnd.apple.mpegurl') !== '';
-    if (this.mseCodecUnsupported) return nativeHls ? 'native-hls' : null;
-    if (hasMse && !this.preferHls) return 'mse';
-    if (!hasMse && nativeHls) return 'native-hls';
-    if (await HlsJsTransport.supported()) return 'hlsjs';
-    if (nativeHls) return 'native-hls';
-    return hasMse ? 'mse' : null;
   }
 
   private handlersFor(gen: number): TransportHandlers {
@@ -227,7 +274,7 @@ export class LivePlayer {
       },
       broken: (gotData) => {
         if (!live()) return;
-        if (!gotData && this.transport instanceof MseTransport) {
+        if (!gotData && (this.mode === 'mse' || this.mode === 'managed-mse')) {
           // A socket that never delivers may be blocked by the network: after two, try HLS.
           if (++this.wsFailuresBeforeData >= 2) this.preferHls = true;
         }
@@ -375,11 +422,20 @@ class MseTransport implements Transport {
   private lastDataAt = Date.now();
   private done = false;
 
+  /** MediaSource, or ManagedMediaSource (iPhone, Safari 17+): the same API for what is used here */
+  private readonly Source: typeof MediaSource;
+
   constructor(
     private readonly video: HTMLVideoElement,
     grant: StreamGrant,
     private readonly h: TransportHandlers,
+    managed: boolean,
   ) {
+    const w = window as unknown as { ManagedMediaSource?: typeof MediaSource };
+    this.Source = managed && w.ManagedMediaSource ? w.ManagedMediaSource : MediaSource;
+    // ManagedMediaSource plays only without AirPlay, or with an AirPlay alternative (there is none:
+    // the stream is personal).
+    if (managed) video.disableRemotePlayback = true;
     this.ws = new WebSocket(absoluteWsUrl(grant.wsUrl, window.location));
     this.ws.binaryType = 'arraybuffer';
     this.ws.addEventListener('message', this.onMessage);
@@ -462,8 +518,8 @@ class MseTransport implements Transport {
   private setUp(mime: string): void {
     if (this.ms) this.resetMedia();
     this.h.audio(/mp4a|opus|ac-3|ec-3/i.test(mime));
-    if (!MediaSource.isTypeSupported(mime)) return this.fail(() => this.h.unsupported());
-    const ms = new MediaSource();
+    if (!this.Source.isTypeSupported(mime)) return this.fail(() => this.h.unsupported());
+    const ms = new this.Source();
     this.ms = ms;
     this.objectUrl = URL.createObjectURL(ms);
     ms.addEventListener(
@@ -587,21 +643,13 @@ class HlsJsTransport implements Transport {
   private recovered = false;
   private done = false;
 
-  static async supported(): Promise<boolean> {
-    try {
-      const { default: Hls } = await loadHls();
-      return Hls.isSupported();
-    } catch {
-      return false;
-    }
-  }
-
   static async open(
     video: HTMLVideoElement,
     grant: StreamGrant,
     h: TransportHandlers,
   ): Promise<HlsJsTransport> {
     const mod = await loadHls();
+    if (!mod.default.isSupported()) throw new Error('hls.js is not supported here');
     return new HlsJsTransport(mod, video, grant, h);
   }
 
@@ -617,9 +665,10 @@ class HlsJsTransport implements Transport {
     this.token = grant.token;
     this.hls = new Hls({
       enableWorker: false, // a blob: worker would need a weaker Content-Security-Policy
+      // Low-Latency HLS: blocking playlist reloads and parts; the distance to the live edge comes
+      // from the playlist's PART-HOLD-BACK (three parts), not from whole segments.
       lowLatencyMode: true,
-      liveSyncDuration: 1,
-      liveMaxLatencyDuration: 4,
+      maxLiveSyncPlaybackRate: 1.5,
       backBufferLength: 10,
       xhrSetup: (xhr, url) => {
         xhr.open('GET', withToken(url, this.token, window.location.href), true);

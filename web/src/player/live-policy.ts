@@ -160,3 +160,30 @@ export function parseServerMessage(text: string): ServerMessage | null {
     return { type: 'renew_needed' };
   return { type: 'other' };
 }
+
+/**
+ * Reasons after which "try again" cannot change anything by itself: the child is not in the group,
+ * the camera is switched off, the viewer has no relation to the camera, the account or the session
+ * is gone. The player offers no retry button for them (a futile button is a lie).
+ */
+const NO_RETRY = new Set([
+  'not_guardian',
+  'no_role',
+  'guardian_unverified',
+  'not_enrolled',
+  'role_not_permitted',
+  'zone_restricted',
+  'camera_disabled',
+  'person_disabled',
+  'session_ended',
+  'session_expired',
+  'logout',
+  'logged_out',
+  'unauthenticated',
+  'not_found',
+]);
+
+/** Whether the ended player offers «Попробовать снова» for this reason. */
+export function retryHelps(reason: string): boolean {
+  return !NO_RETRY.has(baseReason(reason));
+}

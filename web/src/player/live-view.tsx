@@ -12,6 +12,8 @@ import { reasonWords, useI18n, type Translate } from '../i18n.js';
 import { useNow } from '../hooks.js';
 import { Spinner } from '../ui.js';
 import { LivePlayer, type PlayerState } from './live-player.js';
+import { retryHelps } from './live-policy.js';
+import { hlsForced } from './transport-choice.js';
 
 export function reasonText(reason: string, t: Translate): string {
   return reasonWords(reason, t) ?? t('reason.unknown', { reason });
@@ -40,17 +42,27 @@ export function LiveView({
   const [hasAudio, setHasAudio] = useState(false);
   const [muted, setMuted] = useState(true);
   const [fullscreen, setFullscreen] = useState(false);
+  const [transport, setTransport] = useState<string>('');
   const now = useNow(1000);
 
   useEffect(() => {
     const video = videoRef.current;
     if (!video) return;
-    const player = new LivePlayer(video, cameraId, api, {
-      state: setState,
-      grant: (g) => setViewerTag(g.viewerTag),
-      needsTap: setNeedsTap,
-      audio: setHasAudio,
-    });
+    const player: LivePlayer = new LivePlayer(
+      video,
+      cameraId,
+      api,
+      {
+        state: (s) => {
+          setState(s);
+          setTransport(player.mode ?? '');
+        },
+        grant: (g) => setViewerTag(g.viewerTag),
+        needsTap: setNeedsTap,
+        audio: setHasAudio,
+      },
+      { forceHls: hlsForced(window.location.search) },
+    );
     playerRef.current = player;
     player.start(heldGrant);
     return () => {
@@ -114,6 +126,7 @@ export function LiveView({
       onKeyDown={onKeyDown}
       role="region"
       aria-label={`${t('player.region')}: ${cameraName}`}
+      data-transport={transport || undefined}
     >
       <video
         ref={videoRef}
@@ -141,7 +154,7 @@ export function LiveView({
 
       {state.kind === 'ended' || state.kind === 'unsupported' ? (
         <div class="player-actions">
-          {state.kind === 'ended' ? (
+          {state.kind === 'ended' && retryHelps(state.reason) ? (
             <button type="button" class="btn btn-primary" onClick={() => playerRef.current?.retry()}>
               <Icon name="refresh" size={18} />
               <span>{t('player.tryAgain')}</span>
@@ -210,6 +223,14 @@ function StatusText({
           {t('player.live')}
         </span>
       );
+    case 'no_signal':
+      return (
+        <span class="status-block">
+          <Icon name="offline" size={28} />
+          <strong>{t('player.noSignal')}</strong>
+          <span>{t('player.noSignalHint')}</span>
+        </span>
+      );
     case 'reconnecting':
       return (
         <span class="status-block">
@@ -240,8 +261,8 @@ function StatusText({
     case 'ended':
       return (
         <span class="status-block">
-          <Icon name="lock" size={28} />
-          <strong>{t('player.ended')}</strong>
+          <Icon name={state.reason === 'camera_disabled' ? 'camera' : 'lock'} size={28} />
+          <strong>{state.reason === 'camera_disabled' ? t('player.cameraOff') : t('player.ended')}</strong>
           <span>{reasonText(state.reason, t)}</span>
         </span>
       );

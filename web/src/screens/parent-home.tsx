@@ -168,6 +168,7 @@ const TONES: Record<ParentCamera['availability']['state'], Tone> = {
   subscription_inactive: 'warn',
   not_enrolled: 'bad',
   camera_offline: 'bad',
+  camera_off: 'neutral',
 };
 
 function CameraCard({ item, camera }: { item: ParentChild; camera: ParentCamera }) {
