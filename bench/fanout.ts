@@ -93,9 +93,14 @@ async function runOkno(
   const personIds: string[] = [];
   // Facts keep changing while people watch: one access event about one viewer's person a second.
   let churnAt = 0;
+  // And players renew their grants (every 40 s): as their renewals would, every 10 s the grants are
+  // extended in the registry and in their rows, so that none lapses while measured.
+  const streamIds: string[] = [];
+  let ticks = 0;
   const churn = setInterval(() => {
     if (personIds.length === 0) return;
     accessChanged({ kind: 'person', ids: [personIds[churnAt++ % personIds.length]!] });
+    if (++ticks % 10 === 0) void renewAll(okno, streamIds);
   }, 1000);
   try {
     const cameraId = okno.ids.cameras.bees;
@@ -104,7 +109,6 @@ async function runOkno(
     cam.supervisor.emit('init', fixture.init);
     stopReplay = replay(fixture, (f) => cam.supervisor.emit('fragment', f));
     const port = Number(okno.host!.split(':')[1]);
-    const streamIds: string[] = [];
     const server: Server = {
       kind: 'okno',
       grow: async (n) => {
@@ -250,6 +254,17 @@ async function runBare(fixture: Fixture, child: Child, opts: FanoutOptions): Pro
 
 function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+}
+
+async function renewAll(okno: Okno, streamIds: string[]): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (const id of streamIds) okno.ctx.live.registry.extend(id, until);
+  for (let i = 0; i < streamIds.length; i += 500)
+    await okno.db.kysely
+      .updateTable('stream_sessions')
+      .set({ grant_expires_at: new Date(until).toISOString() })
+      .where('id', 'in', streamIds.slice(i, i + 500))
+      .execute();
 }
 
 async function streamStarts(okno: Okno): Promise<number> {

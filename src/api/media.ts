@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { App, AppContext } from '../server/app.js';
 import { auditContext } from '../server/request-context.js';
@@ -243,24 +244,29 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           return;
         }
         conn.stream = s;
-        let pendingBytes = 0;
+        // Fragments go to the TCP socket as pre-framed WebSocket messages: a server's frames are not
+        // masked, so one frame header per fragment serves every viewer (ws would build one per send).
+        const tcp = (socket as unknown as { _socket: Socket })._socket;
         let drain: (() => void) | undefined;
         let blocked = false;
+        const unblock = () => {
+          blocked = false;
+          drain?.();
+        };
         conn.viewer = cam.hub.subscribe({
           write: (data, info) => {
             if (socket.readyState !== socket.OPEN) return false;
             if (info.kind === 'init')
               socket.send(JSON.stringify({ type: 'init', mime: cam.hub.init?.mimeType }));
-            pendingBytes += data.length;
             s.bytes += data.length;
-            socket.send(data, { binary: true }, () => {
-              pendingBytes -= data.length;
-              if (blocked && pendingBytes < WS_HIGH_WATER_BYTES / 2) {
-                blocked = false;
-                drain?.();
-              }
-            });
-            if (pendingBytes >= WS_HIGH_WATER_BYTES) blocked = true;
+            tcp.cork();
+            tcp.write(binaryFrameHeader(data));
+            tcp.write(data);
+            tcp.uncork();
+            if (tcp.writableLength >= WS_HIGH_WATER_BYTES && !blocked) {
+              blocked = true;
+              tcp.once('drain', unblock);
+            }
             return !blocked;
           },
           onDrain: (cb) => {
@@ -391,4 +397,28 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
 function reasonOf(e: AppError): string | undefined {
   const r = (e.details as { reason?: unknown } | undefined)?.reason;
   return typeof r === 'string' ? r : undefined;
+}
+
+const frameHeaders = new WeakMap<Buffer, Buffer>();
+
+/** The header of an unmasked, final, binary WebSocket frame (RFC 6455 §5.2) carrying `data`. */
+export function binaryFrameHeader(data: Buffer): Buffer {
+  let h = frameHeaders.get(data);
+  if (h) return h;
+  const n = data.length;
+  if (n < 126) {
+    h = Buffer.from([0x82, n]);
+  } else if (n < 65536) {
+    h = Buffer.alloc(4);
+    h[0] = 0x82;
+    h[1] = 126;
+    h.writeUInt16BE(n, 2);
+  } else {
+    h = Buffer.alloc(10);
+    h[0] = 0x82;
+    h[1] = 127;
+    h.writeBigUInt64BE(BigInt(n), 2);
+  }
+  frameHeaders.set(data, h);
+  return h;
 }
