@@ -20,7 +20,7 @@ after(async () => {
   await db.close();
 });
 
-function setup(opts: { limit?: number; tickMs?: number } = {}) {
+function setup(opts: { limit?: number; tickMs?: number; expiryGraceMs?: number } = {}) {
   const bus = new InMemoryAccessEventBus();
   const denied = new Set<string>();
   const checked: string[] = [];
@@ -32,6 +32,7 @@ function setup(opts: { limit?: number; tickMs?: number } = {}) {
     streamLimit: opts.limit ?? 2,
     events: bus,
     tickMs: opts.tickMs ?? 60_000,
+    ...(opts.expiryGraceMs !== undefined ? { expiryGraceMs: opts.expiryGraceMs } : {}),
     recheck: async (s): Promise<Recheck> => {
       checked.push(s.personId);
       return denied.has(s.personId) ? { ok: false, reason: 'not_enrolled' } : ok();
@@ -133,5 +134,18 @@ test('an event published while a connection was admitted re-checks it once added
   const s = stream('p5');
   registry.add(s, ok(), since);
   await until(() => closed.has(s.connectionId), 'revoked after admission');
+  await registry.closeAll('test');
+});
+
+test('a grant not renewed is cut after its expiry (and its grace), renewed ones are not', async () => {
+  const { closed, registry, stream } = setup({ tickMs: 20, expiryGraceMs: 50, limit: 5 });
+  const lapsing = { ...stream('p6'), grantExpiresAtMs: Date.now() + 100 };
+  const renewed = { ...stream('p7'), grantExpiresAtMs: Date.now() + 100 };
+  registry.add(lapsing, ok(), registry.mark());
+  registry.add(renewed, ok(), registry.mark());
+  registry.extend(renewed.streamId, Date.now() + 60_000);
+  await until(() => closed.has(lapsing.connectionId), 'lapsed grant cut');
+  assert.equal(closed.get(lapsing.connectionId), 'grant_expired');
+  assert.equal(closed.has(renewed.connectionId), false);
   await registry.closeAll('test');
 });
