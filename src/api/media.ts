@@ -26,6 +26,7 @@ import { auditContext } from '../server/request-context.js';
 import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { takeSnapshot } from '../media/snapshot.js';
+import { binaryFrameHeader } from '../media/ws-frame.js';
 import type { VerifiedGrant } from '../grants/index.js';
 import { CameraNotAvailable, type LiveCamera } from '../streams/camera-manager.js';
 import type { OpenStream, Recheck } from '../streams/live-registry.js';
@@ -397,28 +398,4 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
 function reasonOf(e: AppError): string | undefined {
   const r = (e.details as { reason?: unknown } | undefined)?.reason;
   return typeof r === 'string' ? r : undefined;
-}
-
-const frameHeaders = new WeakMap<Buffer, Buffer>();
-
-/** The header of an unmasked, final, binary WebSocket frame (RFC 6455 §5.2) carrying `data`. */
-export function binaryFrameHeader(data: Buffer): Buffer {
-  let h = frameHeaders.get(data);
-  if (h) return h;
-  const n = data.length;
-  if (n < 126) {
-    h = Buffer.from([0x82, n]);
-  } else if (n < 65536) {
-    h = Buffer.alloc(4);
-    h[0] = 0x82;
-    h[1] = 126;
-    h.writeUInt16BE(n, 2);
-  } else {
-    h = Buffer.alloc(10);
-    h[0] = 0x82;
-    h[1] = 127;
-    h.writeBigUInt64BE(BigInt(n), 2);
-  }
-  frameHeaders.set(data, h);
-  return h;
 }

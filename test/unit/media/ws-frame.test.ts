@@ -1,7 +1,7 @@
 /** The pre-built WebSocket frame header of the live path (RFC 6455 §5.2), for every length class. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binaryFrameHeader } from '../../../src/api/media.js';
+import { binaryFrameHeader } from '../../../src/media/ws-frame.js';
 
 test('binary frame headers: FIN + opcode 2, unmasked, 7-, 16- and 64-bit lengths; shared per buffer', () => {
   const cases: [number, number[]][] = [
