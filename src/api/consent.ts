@@ -29,6 +29,7 @@ import {
 import { adminCaller } from './admin/caller.js';
 import { ERRORS, IdParams, NoContent, WRITE_ERRORS, closed } from './admin/http.js';
 import { UUID_PATTERN } from '../shared/ids.js';
+import { accessChanged } from '../streams/access-events.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const RuleKind = Type.Union([Type.Literal('all'), Type.Literal('share')]);
@@ -129,7 +130,12 @@ const CampaignParams = Type.Object({ campaignId: Type.String({ pattern: UUID_PAT
 export const CONSENT_SWEEP_MS = 60_000;
 
 export function consentDeps(ctx: AppContext): ConsentDeps {
-  return { db: ctx.db.kysely, clock: ctx.clock };
+  // A change of a group's consent re-checks the group's open streams at once (src/streams/access-events.ts).
+  return {
+    db: ctx.db.kysely,
+    clock: ctx.clock,
+    onConsentChanged: (roomId) => accessChanged({ kind: 'room', ids: [roomId] }),
+  };
 }
 
 /** The administrator's routes; registered inside the /api/admin prefix (its onRequest hook). */

@@ -1,7 +1,11 @@
 /**
  * Media endpoints. Every byte is served against a grant token checked for this camera, this session
- * and this moment, without a database round trip (the token's signature, expiry and bindings), plus
- * the in-process registry of open streams (a revoked stream is refused at once).
+ * and this moment (the token's signature, expiry and bindings, no database), and against access now:
+ * a connection (a WebSocket, an HLS player's first request) and a snapshot are admitted by the grant
+ * service (session live, the policy allows, the grant's stream not revoked, spent or released), and
+ * an open connection is kept to it by the live registry's re-checks. One grant opens one connection,
+ * once (see src/streams/live-registry.ts): an HLS request of a grant whose connection ended is
+ * refused, so a revoked stream is never registered again.
  *
  *   WS  /media/live/:cameraId/ws?token=          MSE-ready fMP4 over WebSocket
  *   GET /media/live/:cameraId/hls/index.m3u8?token=   HLS (fMP4) playlist, init and segments
@@ -12,8 +16,10 @@
  * `{type:'renew', token}` after renewing over HTTP; the server sends `{type:'closed', reason}` and
  * closes when the stream ends (grant_expired, access_revoked:<reason>, camera_unavailable, …).
  */
+import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { App, AppContext } from '../server/app.js';
 import { auditContext } from '../server/request-context.js';
@@ -21,9 +27,11 @@ import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { takeSnapshot } from '../media/snapshot.js';
 import { HLS_FILE_PATTERN, parseHlsFile } from '../media/hls-live.js';
+import { binaryFrameHeader } from '../media/ws-frame.js';
 import type { VerifiedGrant } from '../grants/index.js';
 import { CameraNotAvailable, type LiveCamera } from '../streams/camera-manager.js';
-import type { OpenStream } from '../streams/live-registry.js';
+import type { OpenStream, Recheck } from '../streams/live-registry.js';
+import { RenewRefusals } from '../streams/renew-refusals.js';
 
 const Params = Type.Object({ cameraId: Type.String({ pattern: UUID_PATTERN }) });
 const TokenQuery = Type.Object(
@@ -38,12 +46,30 @@ const HLS_BLOCK_MS = 6_000;
 export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<void> {
   const { live } = ctx;
 
-  /** Verifies the token for this request; allowExpired lets HLS run on renewals the registry saw. */
+  async function refuse(
+    req: FastifyRequest,
+    cameraId: string,
+    reason: string,
+    streamId: string | null,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    await ctx.audit(auditContext(req), {
+      action: 'media.refused',
+      targetKind: 'camera',
+      targetId: cameraId,
+      decision: 'deny',
+      reason,
+      streamId,
+      ...(details ? { details } : {}),
+    });
+  }
+
+  /** Verifies the token for this request (no database); audits a refusal unless told not to. */
   async function checkGrant(
     req: FastifyRequest,
     cameraId: string,
     token: string,
-    allowExpired = false,
+    opts: { allowExpiredHls?: boolean; audit?: boolean } = {},
   ): Promise<VerifiedGrant> {
     const sessionId = req.auth?.sessionId;
     const atMs = ctx.clock.now().getTime();
@@ -53,24 +79,51 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
       atMs,
     );
     let grant: VerifiedGrant | null = v.ok ? v.grant : null;
-    if (!v.ok && v.reason === 'expired' && allowExpired && v.grant && sessionId) {
-      const open = live.registry.get(v.grant.streamId);
-      if (open && open.grantExpiresAtMs > atMs && open.cameraId === cameraId && open.sessionId === sessionId)
+    // HLS players keep their URL: an expired token runs on while the registry saw its renewals.
+    if (!v.ok && v.reason === 'expired' && opts.allowExpiredHls && v.grant && sessionId) {
+      const open = live.registry.byGrant(v.grant.streamId);
+      if (
+        open &&
+        open.transport === 'hls' &&
+        open.grantExpiresAtMs > atMs &&
+        open.cameraId === cameraId &&
+        open.sessionId === sessionId
+      )
         grant = v.grant;
     }
     if (!grant || !sessionId) {
       const reason = !sessionId ? 'no_session' : v.ok ? 'unknown' : v.reason;
-      await ctx.audit(auditContext(req), {
-        action: 'media.refused',
-        targetKind: 'camera',
-        targetId: cameraId,
-        decision: 'deny',
-        reason,
-        streamId: v.grant?.streamId ?? null,
-      });
+      if (opts.audit !== false) await refuse(req, cameraId, reason, v.grant?.streamId ?? null);
       throw new AppError('forbidden', `grant refused: ${reason}`, { reason });
     }
     return grant;
+  }
+
+  /** Access now for a new connection or a snapshot; a refusal is audited and thrown. */
+  async function admit(
+    req: FastifyRequest,
+    grant: VerifiedGrant,
+    kind: 'connection' | 'snapshot',
+  ): Promise<Extract<Recheck, { ok: true }>> {
+    const spent = live.registry.spentReason(grant.streamId);
+    const who = {
+      streamId: grant.streamId,
+      personId: grant.personId,
+      cameraId: grant.cameraId,
+      sessionId: req.auth!.sessionId,
+    };
+    let r: Recheck;
+    if (spent?.startsWith('access_revoked:'))
+      r = { ok: false, reason: spent.slice('access_revoked:'.length) };
+    else if (kind === 'connection' && spent !== undefined) r = { ok: false, reason: 'grant_spent' };
+    else if (kind === 'connection' && live.registry.byGrant(grant.streamId))
+      r = { ok: false, reason: 'grant_in_use' };
+    else r = kind === 'connection' ? await live.grants.admit(who) : await live.grants.admitSnapshot(who);
+    if (!r.ok) {
+      await refuse(req, grant.cameraId, r.reason, grant.streamId);
+      throw new AppError('forbidden', `access refused: ${r.reason}`, { reason: r.reason });
+    }
+    return r;
   }
 
   async function acquire(cameraId: string): Promise<LiveCamera> {
@@ -89,6 +142,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
     close: (r: string) => void,
   ): OpenStream {
     return {
+      connectionId: randomUUID(),
       streamId: grant.streamId,
       personId: grant.personId,
       subject: req.auth?.person.subject ?? '',
@@ -112,60 +166,30 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
         req: FastifyRequest<{ Params: { cameraId: string }; Querystring: { token: string } }>,
       ) => {
         const { cameraId } = req.params;
+        // Handlers first: a viewer that disconnects while its grant is being checked leaves nothing.
+        let gone = false;
+        // Set once admitted (a holder, as the handlers above read them before that).
+        const conn: { stream?: OpenStream; viewer?: { close(reason?: string): void } } = {};
+        const renewals = new RenewRefusals((count, reason, streamId) =>
+          refuse(req, cameraId, `renew_${reason}`, streamId, { count }).then(undefined, (err: unknown) =>
+            req.log.error({ err }, 'could not audit refused renewals'),
+          ),
+        );
+        socket.on('close', () => {
+          gone = true;
+          conn.viewer?.close('closed');
+          if (conn.stream) void live.registry.end(conn.stream.connectionId, 'viewer_closed', false);
+          renewals.close();
+        });
         const sendClosed = (reason: string) => {
           if (socket.readyState === socket.OPEN) {
             socket.send(JSON.stringify({ type: 'closed', reason }));
             socket.close(4000, reason.slice(0, 120));
           }
         };
-        let grant: VerifiedGrant;
-        let cam: LiveCamera;
-        try {
-          grant = await checkGrant(req, cameraId, req.query.token);
-          cam = await acquire(cameraId);
-        } catch (e) {
-          sendClosed(
-            e instanceof AppError
-              ? e.code === 'not_found'
-                ? 'camera_unavailable'
-                : e.message
-              : 'internal_error',
-          );
-          return;
-        }
-        const stream = openStream(req, grant, 'ws', (reason) => {
-          viewer.close(reason);
-          sendClosed(reason);
-        });
-        let pendingBytes = 0;
-        let drain: (() => void) | undefined;
-        let blocked = false;
-        const viewer = cam.hub.subscribe({
-          write: (data, info) => {
-            if (socket.readyState !== socket.OPEN) return false;
-            if (info.kind === 'init')
-              socket.send(JSON.stringify({ type: 'init', mime: cam.hub.init?.mimeType }));
-            pendingBytes += data.length;
-            stream.bytes += data.length;
-            socket.send(data, { binary: true }, () => {
-              pendingBytes -= data.length;
-              if (blocked && pendingBytes < WS_HIGH_WATER_BYTES / 2) {
-                blocked = false;
-                drain?.();
-              }
-            });
-            if (pendingBytes >= WS_HIGH_WATER_BYTES) blocked = true;
-            return !blocked;
-          },
-          onDrain: (cb) => {
-            drain = cb;
-          },
-          close: (reason) => {
-            if (reason !== 'closed') void live.registry.end(grant.streamId, reason, true);
-          },
-        });
         socket.on('message', (raw: Buffer, isBinary: boolean) => {
-          if (isBinary || raw.length > 4096) return;
+          const stream = conn.stream;
+          if (isBinary || raw.length > 4096 || !stream) return;
           let msg: unknown;
           try {
             msg = JSON.parse(raw.toString('utf8'));
@@ -175,49 +199,140 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           if (typeof msg === 'object' && msg && (msg as { type?: unknown }).type === 'renew') {
             const token = (msg as { token?: unknown }).token;
             if (typeof token !== 'string') return;
-            checkGrant(req, cameraId, token).then(
+            const s = stream;
+            checkGrant(req, cameraId, token, { audit: false }).then(
               (g) => {
-                if (g.streamId === grant.streamId) live.registry.extend(g.streamId, g.expiresAtMs);
+                if (g.streamId === s.streamId) live.registry.extend(g.streamId, g.expiresAtMs);
+                else renewals.refused('other_stream', s.streamId);
               },
-              () => undefined,
+              (e: unknown) => {
+                const reason = e instanceof AppError ? (reasonOf(e) ?? 'invalid') : 'invalid';
+                // A socket that keeps sending bad renewals is closed (its audit entries aggregated).
+                if (renewals.refused(reason, s.streamId) === 'close') sendClosed('bad_renewals');
+              },
             );
           }
         });
-        socket.on('close', () => {
-          viewer.close('closed');
-          void live.registry.end(grant.streamId, 'viewer_closed', false);
+
+        let grant: VerifiedGrant;
+        let admission: Extract<Recheck, { ok: true }>;
+        let cam: LiveCamera;
+        const since = live.registry.mark();
+        try {
+          grant = await checkGrant(req, cameraId, req.query.token);
+          if (gone) return;
+          admission = await admit(req, grant, 'connection');
+          if (gone) return;
+          cam = await acquire(cameraId);
+          if (gone) return;
+        } catch (e) {
+          sendClosed(
+            e instanceof AppError
+              ? e.code === 'not_found'
+                ? 'camera_unavailable'
+                : e.message.startsWith('access refused')
+                  ? (reasonOf(e) ?? e.message)
+                  : e.message
+              : 'internal_error',
+          );
+          return;
+        }
+        const s = openStream(req, grant, 'ws', (reason) => {
+          conn.viewer?.close(reason);
+          sendClosed(reason);
         });
-        await live.registry.add(stream);
+        const added = live.registry.add(s, admission, since);
+        if (!added.ok) {
+          await refuse(req, cameraId, added.reason, grant.streamId);
+          sendClosed(added.reason);
+          return;
+        }
+        conn.stream = s;
+        // Fragments go to the TCP socket as pre-framed WebSocket messages: a server's frames are not
+        // masked, so one frame header per fragment serves every viewer (ws would build one per send).
+        const tcp = (socket as unknown as { _socket: Socket })._socket;
+        let drain: (() => void) | undefined;
+        let blocked = false;
+        const unblock = () => {
+          blocked = false;
+          drain?.();
+        };
+        conn.viewer = cam.hub.subscribe({
+          write: (data, info) => {
+            if (socket.readyState !== socket.OPEN) return false;
+            if (info.kind === 'init')
+              socket.send(JSON.stringify({ type: 'init', mime: cam.hub.init?.mimeType }));
+            s.bytes += data.length;
+            tcp.cork();
+            tcp.write(binaryFrameHeader(data));
+            tcp.write(data);
+            tcp.uncork();
+            if (tcp.writableLength >= WS_HIGH_WATER_BYTES && !blocked) {
+              blocked = true;
+              tcp.once('drain', unblock);
+            }
+            return !blocked;
+          },
+          onDrain: (cb) => {
+            drain = cb;
+          },
+          close: (reason) => {
+            if (reason !== 'closed') void live.registry.end(s.connectionId, reason, true);
+          },
+        });
       },
     );
   });
 
-  // HLS: a stream stays open while its player keeps fetching (and renewing its grant over HTTP).
+  // HLS: a connection stays open while its player keeps fetching (and renewing its grant over HTTP).
   const hlsTimers = new Map<string, NodeJS.Timeout>();
-  async function hlsStream(
-    req: FastifyRequest,
-    grant: VerifiedGrant,
-    cam: LiveCamera,
-    bytes: number,
-  ): Promise<void> {
-    let s = live.registry.get(grant.streamId);
-    if (!s) {
-      const release = await live.cameras.pin(cam.cameraId);
-      s = openStream(req, grant, 'hls', () => {
-        release();
-        const t = hlsTimers.get(grant.streamId);
-        if (t) clearTimeout(t);
-        hlsTimers.delete(grant.streamId);
-      });
-      await live.registry.add(s);
+  const hlsOpening = new Map<string, Promise<OpenStream>>();
+  /** The HLS connection of this grant: the open one, or a new one after admission. */
+  async function hlsConnection(req: FastifyRequest, grant: VerifiedGrant): Promise<OpenStream> {
+    const open = live.registry.byGrant(grant.streamId);
+    if (open) {
+      if (open.transport !== 'hls' || open.sessionId !== req.auth!.sessionId) {
+        await refuse(req, grant.cameraId, 'grant_in_use', grant.streamId);
+        throw new AppError('forbidden', 'access refused: grant_in_use', { reason: 'grant_in_use' });
+      }
+      return open;
     }
+    // Concurrent first requests of one player share one admission.
+    let p = hlsOpening.get(grant.streamId);
+    if (!p) {
+      p = openHls(req, grant).finally(() => hlsOpening.delete(grant.streamId));
+      hlsOpening.set(grant.streamId, p);
+    }
+    return p;
+  }
+
+  async function openHls(req: FastifyRequest, grant: VerifiedGrant): Promise<OpenStream> {
+    const since = live.registry.mark();
+    const admission = await admit(req, grant, 'connection');
+    const release = await live.cameras.pin(grant.cameraId);
+    const s = openStream(req, grant, 'hls', () => {
+      release();
+      const t = hlsTimers.get(s.connectionId);
+      if (t) clearTimeout(t);
+      hlsTimers.delete(s.connectionId);
+    });
+    const added = live.registry.add(s, admission, since);
+    if (!added.ok) {
+      release();
+      await refuse(req, grant.cameraId, added.reason, grant.streamId);
+      throw new AppError('forbidden', `access refused: ${added.reason}`, { reason: added.reason });
+    }
+    return s;
+  }
+
+  function hlsServed(s: OpenStream, cam: LiveCamera, bytes: number): void {
     s.bytes += bytes;
     cam.hls.touch();
-    const old = hlsTimers.get(grant.streamId);
+    const old = hlsTimers.get(s.connectionId);
     if (old) clearTimeout(old);
     hlsTimers.set(
-      grant.streamId,
-      setTimeout(() => void live.registry.end(grant.streamId, 'viewer_idle', true), HLS_IDLE_MS).unref(),
+      s.connectionId,
+      setTimeout(() => void live.registry.end(s.connectionId, 'viewer_idle', true), HLS_IDLE_MS).unref(),
     );
   }
 
@@ -239,7 +354,8 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
       const { cameraId } = req.params;
       const file = parseHlsFile(req.params.file);
       if (!file) throw new AppError('not_found', 'no such HLS file');
-      const grant = await checkGrant(req, cameraId, req.query.token, true);
+      const grant = await checkGrant(req, cameraId, req.query.token, { allowExpiredHls: true });
+      const s = await hlsConnection(req, grant);
       const cam = await acquire(cameraId);
       const hls = cam.hls;
       reply.header('cache-control', 'no-store');
@@ -258,7 +374,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           if (!hls.ready) throw new AppError('unavailable', 'the camera is not sending video yet');
         }
         const body = file.kind === 'multivariant' ? hls.multivariantPlaylist(query) : hls.playlist(query);
-        await hlsStream(req, grant, cam, 0);
+        hlsServed(s, cam, 0);
         return reply.type('application/vnd.apple.mpegurl').send(body);
       }
       let data: Buffer | undefined;
@@ -272,7 +388,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
         }
       }
       if (!data) throw new AppError('not_found', 'segment is no longer available');
-      await hlsStream(req, grant, cam, data.length);
+      hlsServed(s, cam, data.length);
       return reply.type(file.kind === 'init' ? 'video/mp4' : 'video/iso.segment').send(data);
     },
   );
@@ -283,7 +399,8 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
     { schema: { hide: true, params: Params, querystring: TokenQuery } },
     async (req, reply) => {
       const { cameraId } = req.params;
-      await checkGrant(req, cameraId, req.query.token);
+      const grant = await checkGrant(req, cameraId, req.query.token);
+      await admit(req, grant, 'snapshot');
       const nowMs = ctx.clock.now().getTime();
       const cached = snapshots.get(cameraId);
       let jpeg = cached && nowMs - cached.atMs < 2000 ? cached.jpeg : undefined;
@@ -307,4 +424,9 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+function reasonOf(e: AppError): string | undefined {
+  const r = (e.details as { reason?: unknown } | undefined)?.reason;
+  return typeof r === 'string' ? r : undefined;
 }

@@ -20,6 +20,8 @@ import { appendAudit, recordAudit, type AuditContext } from '../audit/audit-log.
 import type { AuthenticatedSession, SessionStore } from './sessions.js';
 import { LoginRefused, type RelyingParty } from './rp.js';
 import { IdentityStore, LOGIN_ATTEMPT_TTL_MS } from './store.js';
+import { StreamSessionsRepository } from '../storage/repositories/stream-sessions.js';
+import { accessChanged } from '../streams/access-events.js';
 
 export interface CompletedLogin {
   token: string;
@@ -181,6 +183,12 @@ export class LoginService {
   async logout(session: AuthenticatedSession, audit: AuditContext): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const ended = await this.sessions.end(session.sessionId, 'logout', trx);
+      // Grants of the session that never opened a stream are released with it.
+      await new StreamSessionsRepository(trx).releaseUnstarted(
+        session.sessionId,
+        this.clock.now().toISOString(),
+        trx,
+      );
       if (ended)
         await appendAudit(
           trx,
@@ -189,6 +197,8 @@ export class LoginService {
           this.clock.now(),
         );
     });
+    // Its open streams close now, not at the next sweep.
+    accessChanged({ kind: 'session', ids: [session.sessionId] });
   }
 
   /** Where the provider's logout is, or null (then the browser goes home). */

@@ -75,8 +75,9 @@ export class SessionStore {
   }
 
   /**
-   * The live session for a cookie value, or why there is none. Touches last_seen_at (at most once
-   * a minute, to keep reads cheap) and ends sessions that timed out.
+   * The live session for a cookie value, or why there is none. Touches last_seen_at (at most once a
+   * minute, or a quarter of the idle timeout where that is shorter: a viewer renewing its grant every
+   * 40 s keeps even a one-minute session alive) and ends sessions that timed out.
    */
   async resolve(
     token: string,
@@ -116,7 +117,7 @@ export class SessionStore {
       await this.end(sessionId, ended);
       return { ok: false, reason: ended };
     }
-    if (now.getTime() - Date.parse(row.last_seen_at) > 60_000) {
+    if (now.getTime() - Date.parse(row.last_seen_at) >= this.touchEveryMs()) {
       await this.db
         .updateTable('sessions')
         .set({ last_seen_at: now.toISOString() })
@@ -147,18 +148,34 @@ export class SessionStore {
     };
   }
 
+  /** How often last_seen_at is written at most. */
+  private touchEveryMs(): number {
+    return Math.min(60_000, (this.policy.idleTimeoutMinutes * 60_000) / 4);
+  }
+
   /** Whether a session (by id) is still live: used to re-check open streams. Does not touch it. */
   async isActive(sessionId: string): Promise<boolean> {
+    return (await this.activeUntil(sessionId)) !== null;
+  }
+
+  /**
+   * Until when a session stays live unless it is used again (idle timeout) and at the latest
+   * (absolute timeout), epoch ms; null when it has ended. Does not touch it.
+   */
+  async activeUntil(sessionId: string): Promise<number | null> {
     const row = await this.db
       .selectFrom('sessions')
       .innerJoin('persons', 'persons.id', 'sessions.person_id')
       .select(['sessions.ended_at', 'sessions.expires_at', 'sessions.last_seen_at', 'persons.disabled'])
       .where('sessions.id', '=', sessionId)
       .executeTakeFirst();
-    if (!row || row.ended_at || row.disabled) return false;
-    const now = this.clock.now();
-    if (now.toISOString() >= row.expires_at) return false;
-    return now.getTime() - Date.parse(row.last_seen_at) <= this.policy.idleTimeoutMinutes * 60_000;
+    if (!row || row.ended_at || row.disabled) return null;
+    const nowMs = this.clock.now().getTime();
+    const until = Math.min(
+      Date.parse(row.expires_at),
+      Date.parse(row.last_seen_at) + this.policy.idleTimeoutMinutes * 60_000 + 1,
+    );
+    return until > nowMs ? until : null;
   }
 
   async end(sessionId: string, reason: SessionEndReason, db: Kysely<Database> = this.db): Promise<boolean> {

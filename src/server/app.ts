@@ -79,7 +79,7 @@ export interface BuildOptions {
   cameraOptions?: Pick<CameraManagerOptions, 'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor'>;
   /** log each request at debug instead of info (the demo: its banner stays readable) */
   quietRequests?: boolean;
-  /** how often open streams are re-checked (default 2000 ms) */
+  /** the live registry's full sweep period (default 60 s; access events re-check at once) */
   recheckMs?: number;
   /** recording service tuning (tests: simulated free space, tick and sweep periods) */
   recordingOptions?: Pick<RecordingServiceOptions, 'freeBytes' | 'tickMs' | 'sweepEveryMs'>;
@@ -156,8 +156,9 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       streams,
       clock: opts.clock,
       recheck: (s) => grants.recheck(s),
+      streamLimit: opts.config.streams.maxPerViewer,
       log: app.log as unknown as import('pino').Logger,
-      ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
+      ...(opts.recheckMs ? { sweepMs: opts.recheckMs } : {}),
     }),
     verifier: new GrantVerifier(keyRing.publicOnly()),
     keyRing: () => keyRing,
@@ -182,6 +183,14 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
     },
   };
+  // Streams open when the process stopped (a crash) stay open in the database unless closed here:
+  // a row whose grant lapsed unrenewed is carried by no connection anywhere.
+  const stale = await streams.closeAbandoned(
+    opts.clock.now().toISOString(),
+    opts.clock.now().toISOString(),
+    'server_restart',
+  );
+  if (stale > 0) app.log.info({ streams: stale }, 'closed stream rows left open by a previous run');
   live.registry.start();
   app.addHook('onClose', async () => {
     await recording.close();

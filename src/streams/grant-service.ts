@@ -16,12 +16,15 @@ import {
   type DenyReason,
   type LiveAccessFacts,
 } from '../policy/index.js';
+import type { ViewingCalendar } from '../policy/facts.js';
 import { signGrant, type GrantKeyRing } from '../grants/index.js';
 import type { AuditContext } from '../audit/audit-log.js';
 import type { AuditGroupCommit } from '../audit/group-commit.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import type { SessionStore } from '../identity/sessions.js';
+import { liveDecisionStableUntil } from '../policy/validity.js';
+import type { Recheck } from './live-registry.js';
 
 /**
  * Denials that must not reveal that the camera exists (no probing of ids): a viewer with no relation
@@ -55,7 +58,13 @@ export interface IssuedStream {
   mode: 'live';
 }
 
-export type Recheck = { ok: true } | { ok: false; reason: string };
+/** A connection about to open with a grant: who, which camera, which session, which stream. */
+export interface ConnectionGrant {
+  streamId: string;
+  personId: string;
+  cameraId: string;
+  sessionId: string;
+}
 
 export interface GrantServiceDeps {
   db: Kysely<Database>;
@@ -103,6 +112,7 @@ export class GrantService {
     personId: string,
     cameraId: string,
     exceptStreamId?: string,
+    capped = true,
   ): Promise<{ decision: Decision; camera: CameraRow; facts: LiveAccessFacts } | undefined> {
     const now = this.deps.clock.now();
     const snapshot = await this.facts.liveSnapshot(personId, cameraId, {
@@ -112,7 +122,11 @@ export class GrantService {
     });
     if (!snapshot) return undefined;
     const { camera, ...rest } = snapshot;
-    const facts: LiveAccessFacts = { ...rest, camera: camera.facts, streamLimit: this.deps.streamLimit };
+    const facts: LiveAccessFacts = {
+      ...rest,
+      camera: camera.facts,
+      streamLimit: capped ? this.deps.streamLimit : Number.MAX_SAFE_INTEGER,
+    };
     let decision: Decision;
     try {
       decision = decideLiveAccess(facts, now.getTime());
@@ -255,17 +269,75 @@ export class GrantService {
     return this.present(viewer.personId, row.camera_id, streamId, issued.token, expiresAt);
   }
 
-  /** Is this open stream still allowed right now? (session alive and the policy still allows) */
-  async recheck(stream: {
-    streamId: string;
-    personId: string;
-    cameraId: string;
-    sessionId: string;
-  }): Promise<Recheck> {
-    if (!(await this.deps.sessions.isActive(stream.sessionId))) return { ok: false, reason: 'session_ended' };
-    const d = await this.decide(stream.personId, stream.cameraId, stream.streamId);
+  /**
+   * Is this open stream still allowed right now? Session alive and the policy still allows (the cap
+   * counting the viewer's other open streams). On allow: what the stream relates to (for access
+   * events) and until when the decision holds by the clock alone.
+   */
+  async recheck(stream: ConnectionGrant): Promise<Recheck> {
+    return this.check(stream, true);
+  }
+
+  private async check(stream: ConnectionGrant, capped: boolean): Promise<Recheck> {
+    const sessionUntilMs = await this.deps.sessions.activeUntil(stream.sessionId);
+    if (sessionUntilMs === null) return { ok: false, reason: 'session_ended' };
+    const d = await this.decide(stream.personId, stream.cameraId, stream.streamId, capped);
     if (!d) return { ok: false, reason: 'not_found' };
-    return d.decision.allow ? { ok: true } : { ok: false, reason: d.decision.reason };
+    if (!d.decision.allow) return { ok: false, reason: d.decision.reason };
+    const nowMs = this.deps.clock.now().getTime();
+    let validUntilMs: number;
+    try {
+      validUntilMs = liveDecisionStableUntil(viewingCalendar(d.facts), nowMs);
+    } catch {
+      validUntilMs = nowMs + 60_000;
+    }
+    return {
+      ok: true,
+      scope: {
+        institutionId: d.camera.facts.institutionId,
+        roomId: d.camera.facts.roomId,
+        childIds: d.facts.guardianLinks.map((l) => l.childId),
+      },
+      validUntilMs: Math.min(validUntilMs, sessionUntilMs),
+      capped: d.decision.basis === 'guardian',
+    };
+  }
+
+  /**
+   * May a new connection open with this grant? Its stream row must be this viewer's, this camera's
+   * and this session's, never have carried a connection (a grant opens one connection, once) and not
+   * have ended (revoked, released at logout); then the same checks as a re-check.
+   */
+  async admit(stream: ConnectionGrant): Promise<Recheck> {
+    const row = await this.deps.streams.get(stream.streamId);
+    if (
+      !row ||
+      row.person_id !== stream.personId ||
+      row.camera_id !== stream.cameraId ||
+      row.session_id !== stream.sessionId
+    )
+      return { ok: false, reason: 'not_found' };
+    if (row.ended_at) return { ok: false, reason: revokedReason(row.end_reason) };
+    if (row.started_at) return { ok: false, reason: 'grant_spent' };
+    return this.recheck(stream);
+  }
+
+  /**
+   * May this grant fetch a snapshot now? A snapshot opens no stream, so the stream cap does not apply;
+   * everything else does: the session, the policy, and a stream revoked or released at logout.
+   */
+  async admitSnapshot(stream: ConnectionGrant): Promise<Recheck> {
+    const row = await this.deps.streams.get(stream.streamId);
+    if (
+      !row ||
+      row.person_id !== stream.personId ||
+      row.camera_id !== stream.cameraId ||
+      row.session_id !== stream.sessionId
+    )
+      return { ok: false, reason: 'not_found' };
+    if (row.ended_at && row.end_reason !== 'viewer_closed')
+      return { ok: false, reason: revokedReason(row.end_reason) };
+    return this.check(stream, false);
   }
 
   private present(
@@ -325,4 +397,18 @@ export class GrantService {
       now,
     );
   }
+}
+
+function viewingCalendar(facts: LiveAccessFacts): ViewingCalendar {
+  return {
+    timeZone: facts.camera.timeZone,
+    closedDays: facts.camera.closedDays,
+    windows: facts.viewingWindows,
+  };
+}
+
+/** Why an ended stream's grant is refused: the revocation's reason, else spent. */
+function revokedReason(endReason: string | null): string {
+  const m = /^access_revoked:(.+)$/.exec(endReason ?? '');
+  return m?.[1] ?? (endReason === 'session_ended' ? 'session_ended' : 'grant_spent');
 }

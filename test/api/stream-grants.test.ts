@@ -49,10 +49,19 @@ for (const { name, open, skip } of testDatabases()) {
         }>();
         assert.ok(Date.parse(grant.expiresAt) - nowMs <= 60_000);
         assert.match(grant.viewerTag, /^V-[0-9A-F]{8}$/);
+        const second = await ask();
+        assert.equal(second.statusCode, 200);
+        // Grants never used hold no slot (a parent reloading the page is not refused)…
         assert.equal((await ask()).statusCode, 200);
-        const third = await ask();
-        assert.equal(third.statusCode, 403);
-        assert.equal(third.json<{ details: { reason: string } }>().details.reason, 'stream_limit');
+        // …streams that carry a connection do: with two open, a further grant is refused.
+        await db.kysely
+          .updateTable('stream_sessions')
+          .set({ started_at: clock.now().toISOString(), transport: 'ws' })
+          .where('id', 'in', [grant.streamId, second.json<{ streamId: string }>().streamId])
+          .execute();
+        const fourth = await ask();
+        assert.equal(fourth.statusCode, 403);
+        assert.equal(fourth.json<{ details: { reason: string } }>().details.reason, 'stream_limit');
 
         // A renewal does not count its own stream against the cap, and keeps the stream id.
         const renewed = await t.app.inject({

@@ -12,6 +12,7 @@ import { adminRepositories, type AdminRepositories } from '../../storage/reposit
 import { constraintViolation, type UniqueRule } from '../../storage/repositories/constraints.js';
 import type { Place, PlacedObject } from '../../storage/repositories/places.js';
 import type { Database } from '../../storage/schema.js';
+import { accessChanged, accessChangeOfAudit } from '../../streams/access-events.js';
 import { objectNotFound, type AdminObject, type Grant, type Principal } from '../scope.js';
 
 export interface AdminDeps {
@@ -81,11 +82,16 @@ export async function change<T>(
   messages: ConflictMessages = {},
 ): Promise<T> {
   try {
-    return await deps.db.transaction().execute(async (trx) => {
+    let event: AuditEvent | undefined;
+    const result = await deps.db.transaction().execute(async (trx) => {
       const { result, grant, audit } = await work(adminRepositories(trx), trx);
       await appendAudit(trx, caller.audit(grant.role), audit, deps.clock.now());
+      event = audit;
       return result;
     });
+    // Committed: open streams the change touches are re-checked now (src/streams/access-events.ts).
+    if (event) accessChanged(accessChangeOfAudit(event));
+    return result;
   } catch (err) {
     throw conflictFor(err, messages) ?? err;
   }

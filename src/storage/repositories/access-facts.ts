@@ -6,7 +6,6 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import { UNSTARTED_GRACE_MS } from './stream-sessions.js';
 import type {
   CameraFacts,
   LiveAccessFacts,
@@ -57,7 +56,8 @@ export class AccessFactsRepository {
 
   /**
    * The facts for `personId` watching `cameraId` live at `nowIso`, in one statement; `undefined` when
-   * the camera or the person does not exist. Open streams are counted only up to `countUpTo` (the
+   * the camera or the person does not exist. Open streams (a connection carries them: started, not
+   * ended, grant not lapsed; a grant never used holds no slot) are counted only up to `countUpTo` (the
    * policy needs to know whether the cap is reached), and only for a person with guardian links: the
    * cap is the guardian basis's, and staff watching many cameras would make the count a long scan. And
    * `exceptStreamId` (the stream being renewed or re-checked) is not counted.
@@ -67,7 +67,6 @@ export class AccessFactsRepository {
     cameraId: string,
     opts: { nowIso: string; exceptStreamId?: string | undefined; countUpTo: number },
   ): Promise<LiveSnapshot | undefined> {
-    const recent = new Date(Date.parse(opts.nowIso) - UNSTARTED_GRACE_MS).toISOString();
     // A literal limit: with a bound one, SQLite (3.53) plans the compound statement about 2x slower.
     const countUpTo = Math.max(1, Math.trunc(opts.countUpTo));
     const roomOf = sql`(select room_id from cameras where id = ${cameraId})`;
@@ -119,7 +118,7 @@ export class AccessFactsRepository {
                select 1 as one from stream_sessions
                 where person_id = ${personId} and ended_at is null and purpose = 'live'
                   and grant_expires_at > ${opts.nowIso}
-                  and (started_at is not null or granted_at > ${recent})
+                  and started_at is not null
                   and id <> ${opts.exceptStreamId ?? ''}
                   and exists (select 1 from guardian_links where person_id = ${personId})
                 limit ${sql.lit(countUpTo)}) as open_streams) as text),

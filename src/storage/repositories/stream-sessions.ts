@@ -42,9 +42,6 @@ export function grantedStreamRow(g: GrantedStream): StreamSessionRow {
   };
 }
 
-/** How long a granted stream that never started counts against the viewer's cap (player connecting). */
-export const UNSTARTED_GRACE_MS = 15_000;
-
 export class StreamSessionsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -62,11 +59,6 @@ export class StreamSessionsRepository {
     return this.db.selectFrom('stream_sessions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /**
-   * Open streams of a person: not ended, grant not lapsed, and either flowing (started) or granted in
-   * the last `unstartedGraceMs` (a grant used only for a thumbnail stops counting after that, while a
-   * burst of grants cannot get around the cap).
-   */
   async renewed(
     id: string,
     renewedAt: string,
@@ -108,13 +100,37 @@ export class StreamSessionsRepository {
     return row;
   }
 
-  /** Streams granted but never ended whose grant lapsed long ago (a crash): closed at startup. */
-  async closeStale(beforeIso: string, at: string): Promise<number> {
-    const r = await this.db
+  /**
+   * Rows no connection holds any more: not ended, grant lapsed before `beforeIso` (a connection renews
+   * its grant while it lives). Started ones end with `reason` (a crash: `server_restart` at startup,
+   * `connection_lost` in the registry's sweep), never-started ones as `grant_unused`.
+   */
+  async closeAbandoned(beforeIso: string, at: string, reason: string): Promise<number> {
+    const started = await this.db
       .updateTable('stream_sessions')
-      .set({ ended_at: at, end_reason: 'server_restart' })
+      .set({ ended_at: at, end_reason: reason })
       .where('ended_at', 'is', null)
+      .where('started_at', 'is not', null)
       .where('grant_expires_at', '<', beforeIso)
+      .executeTakeFirst();
+    const unused = await this.db
+      .updateTable('stream_sessions')
+      .set({ ended_at: at, end_reason: 'grant_unused' })
+      .where('ended_at', 'is', null)
+      .where('started_at', 'is', null)
+      .where('grant_expires_at', '<', beforeIso)
+      .executeTakeFirst();
+    return Number(started.numUpdatedRows) + Number(unused.numUpdatedRows);
+  }
+
+  /** At logout: the session's grants that never opened a connection are released (ended) at once. */
+  async releaseUnstarted(sessionId: string, at: string, db: Kysely<Database> = this.db): Promise<number> {
+    const r = await db
+      .updateTable('stream_sessions')
+      .set({ ended_at: at, end_reason: 'session_ended' })
+      .where('session_id', '=', sessionId)
+      .where('ended_at', 'is', null)
+      .where('started_at', 'is', null)
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
   }

@@ -1,0 +1,29 @@
+/**
+ * WebSocket framing for the live fan-out. A server's frames are not masked (RFC 6455 §5.1), so the
+ * frame of a fragment is the same bytes for every viewer: its header is built once per fragment
+ * (cached by the fragment's buffer) and written with the fragment straight to each viewer's TCP
+ * socket, instead of ws building a header, an options object and a callback per viewer and send.
+ */
+const frameHeaders = new WeakMap<Buffer, Buffer>();
+
+/** The header of an unmasked, final, binary WebSocket frame (RFC 6455 §5.2) carrying `data`. */
+export function binaryFrameHeader(data: Buffer): Buffer {
+  let h = frameHeaders.get(data);
+  if (h) return h;
+  const n = data.length;
+  if (n < 126) {
+    h = Buffer.from([0x82, n]);
+  } else if (n < 65536) {
+    h = Buffer.alloc(4);
+    h[0] = 0x82;
+    h[1] = 126;
+    h.writeUInt16BE(n, 2);
+  } else {
+    h = Buffer.alloc(10);
+    h[0] = 0x82;
+    h[1] = 127;
+    h.writeBigUInt64BE(BigInt(n), 2);
+  }
+  frameHeaders.set(data, h);
+  return h;
+}
