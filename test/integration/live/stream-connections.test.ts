@@ -259,7 +259,9 @@ describe('stream connections: one grant, one connection; revocation on every tra
     await withTimeout(ws.firstMedia, 20_000, 'media');
     // A second socket on the same token never gets a stream of its own.
     const twin = watch(`${base}${gWs.wsUrl}`, anna.cookie);
-    const playlist = await get(gHls.hlsUrl);
+    // The multivariant playlist names the media playlist; the media playlist names the init segment.
+    assert.equal((await get(gHls.hlsUrl)).statusCode, 200);
+    const playlist = await get(gHls.hlsUrl.replace('index.m3u8', 'stream.m3u8'));
     assert.equal(playlist.statusCode, 200, playlist.body);
     const init = /^(init-\d+\.mp4)\?/m.exec(playlist.body) ?? /URI="(init-\d+\.mp4)\?/.exec(playlist.body);
     assert.ok(init, playlist.body);
