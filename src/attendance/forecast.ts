@@ -2,7 +2,8 @@
  * Tomorrow's meal order for one kindergarten (docs/design/attendance.md, "Forecast"). Pure.
  *
  *   order(bucket) = enrolled − notified − expected unannounced absences
- *   expected      = Σ over the bucket's children without a notice of p(child)
+ *   expected      = Σ over the bucket's enrolled children of p(child), rounded once per bucket (so
+ *                   each notice lowers the order by exactly one)
  *   p(child)      = weekday rate × season level × recent illness in the child's group   (≤ 0.95)
  *
  * learned from the kindergarten's history of group-days (the register, aggregated nightly):
@@ -139,13 +140,15 @@ export function forecastDay(
     }
     line.enrolled++;
     if (c.notified) line.notified++;
-    else line.expectedAbsent += Math.min(0.95, weekdayRate * seasonFactor * (groupFactors[c.roomId] ?? 1));
+    // Over every enrolled child, notified or not: then each notice lowers the order by exactly one
+    // (a parent who says so sees it), at the cost of a notified child's own small chance (≈ 0.1).
+    line.expectedAbsent += Math.min(0.95, weekdayRate * seasonFactor * (groupFactors[c.roomId] ?? 1));
   }
   const lines = [...buckets.values()]
     .map((l) => ({
       ...l,
       expectedAbsent: round(l.expectedAbsent, 2),
-      order: Math.max(0, Math.round(l.enrolled - l.notified - l.expectedAbsent)),
+      order: Math.max(0, l.enrolled - l.notified - Math.round(l.expectedAbsent)),
     }))
     .sort((a, b) => (a.ageGroup + a.diet < b.ageGroup + b.diet ? -1 : 1));
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
