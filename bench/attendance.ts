@@ -154,7 +154,7 @@ export async function benchNightly(opts: NightlyOptions): Promise<Figure[]> {
         for (let i = 0; i < rows.length; i += per)
           await trx
             .insertInto(table)
-            .values(rows.slice(i, i + per) as never)
+            .values(rows.slice(i, i + per))
             .execute();
       });
     };
