@@ -199,7 +199,8 @@ export async function seedAttendanceDemo(trx: Transaction<Database>, d: Attendan
       });
       if (!absent && c.institutionId === d.kg1) arrivals++;
     }
-    await repo.upsertMarks(marks);
+    // The history is new: one multi-row insert per day (the register's upsert goes row by row).
+    if (marks.length) await trx.insertInto('register_marks').values(marks).execute();
     // The door of kindergarten №1: one crossing per child; now and then the count is off (a sibling
     // walked in, the camera missed a pair).
     const skew = back % 11 === 3 ? 5 : back % 13 === 5 ? -4 : 0;
