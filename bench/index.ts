@@ -16,11 +16,21 @@ import { benchIngest } from './ingest.js';
 import { benchGrants } from './grants.js';
 import { runRecordingBench } from './recording.js';
 import { benchHlsLatency, benchHlsServing } from './hls.js';
+import { benchIntake, benchNightly } from './attendance.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
 
-const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording', 'hls'] as const;
+const BENCHMARKS = [
+  'first-frame',
+  'delay',
+  'fanout',
+  'ingest',
+  'grants',
+  'recording',
+  'hls',
+  'attendance',
+] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 interface Args {
@@ -218,6 +228,19 @@ async function main(): Promise<void> {
     const r = await runRecordingBench({ quick: args.quick, ffmpegPath, print: false });
     return r.figures;
   });
+
+  await section(
+    'attendance',
+    'attendance: door-event intake over HTTP, nightly aggregation and orders',
+    async () => {
+      const n = args.quick ? { events: 5000, repetitions: 2 } : { events: 20000, repetitions: 3 };
+      const figures = await benchIntake('sqlite', { ...n, concurrency: 8 });
+      if (!(await postgresUnavailable()))
+        figures.push(...(await benchIntake('postgres', { ...n, concurrency: 8 })));
+      figures.push(...(await benchNightly({ kindergartens: 2000, repetitions: args.quick ? 1 : 3 })));
+      return figures;
+    },
+  );
 
   const finishedAt = new Date();
   console.log('── summary');

@@ -195,6 +195,42 @@ export const SETTINGS = [
     default: 120,
     help: 'how long a playback grant lets its viewer fetch the range it was given for',
   },
+  {
+    key: 'attendance.orderCutoffHour',
+    kind: 'int',
+    min: 0,
+    max: 23,
+    default: 12,
+    help: "local hour on the day before at which tomorrow's meal order is final (parents' notices and corrections change it until then)",
+  },
+  {
+    key: 'attendance.signatureWindowSeconds',
+    kind: 'int',
+    min: 30,
+    max: 3600,
+    default: 300,
+    help: 'how far the signed timestamp of an analytics event batch may be from the server clock (replay window)',
+  },
+  {
+    key: 'attendance.eventMaxAgeDays',
+    kind: 'int',
+    min: 1,
+    max: 90,
+    default: 14,
+    help: 'how old a door event may be when it arrives (a device sending its backlog after an outage)',
+  },
+  {
+    key: 'attendance.mqttUrl',
+    kind: 'string',
+    default: undefined,
+    help: 'mqtt://host:port of the broker analytics devices publish to (topic okno/attendance/DEVICE/events); empty: no MQTT intake',
+  },
+  {
+    key: 'attendance.jobs',
+    kind: 'bool',
+    default: true,
+    help: "run the attendance jobs in this process (daily aggregation, tomorrow's meal order at the cut-off), under a lease",
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -240,6 +276,13 @@ export interface Config {
     readonly retentionDaysDefault: number;
     readonly exportKeepDays: number;
     readonly playbackMinutes: number;
+  };
+  readonly attendance: {
+    readonly orderCutoffHour: number;
+    readonly signatureWindowSeconds: number;
+    readonly eventMaxAgeDays: number;
+    readonly mqttUrl: string | undefined;
+    readonly jobs: boolean;
   };
 }
 

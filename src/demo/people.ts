@@ -72,6 +72,18 @@ export const DEMO_PEOPLE = [
     email: 'inspector@example.test',
     description: 'инспектор (антикоррупционный контроль), демо-город',
   },
+  {
+    subject: 'demo-teacher',
+    displayName: 'Татьяна Сергеевна Попова',
+    email: 'teacher@example.test',
+    description: 'teacher of group «Пчёлки», kindergarten №1: the register',
+  },
+  {
+    subject: 'demo-education',
+    displayName: 'Наталья Викторовна Егорова',
+    email: 'education@example.test',
+    description: 'education department, demo city: attendance and meal orders',
+  },
 ] as const satisfies readonly DemoPerson[];
 
 export type DemoSubject = (typeof DEMO_PEOPLE)[number]['subject'];

@@ -9,6 +9,7 @@ import { newId } from '../shared/ids.js';
 import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
 import { DEMO_PEOPLE, type DemoSubject } from './people.js';
 import { DEFAULT_PROFILE } from '../connection/profile.js';
+import { seedAttendanceDemo } from './attendance-seed.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -130,7 +131,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await camera(bees, 'Пчёлки — игровая');
     await camera(stars, 'Звёздочки — игровая');
     await camera(bedroom, 'Пчёлки — спальня');
-    await camera(entrance1, 'Солнышко — вход');
+    const entranceCamera1 = await camera(entrance1, 'Солнышко — вход');
     await camera(daisies, 'Ромашки — игровая');
     await camera(bells, 'Колокольчики — игровая');
     await camera(desk1, 'Кабинет 1', 'continuous');
@@ -254,6 +255,17 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await seedConnection(trx, now, regionId, [kg1, kg2]);
     // Children without a demo parent fill the groups.
     await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
+
+    await seedAttendanceDemo(trx, {
+      now,
+      kg1,
+      kg2,
+      entranceCameraId: entranceCamera1,
+      teacherRoomId: bees,
+      stamp,
+      bindTeacher: (room) => bind('demo-teacher', 'teacher', 'room', room),
+      bindEducationOfficer: () => bind('demo-education', 'education_officer', 'region', regionId),
+    });
 
     await appendAudit(
       trx,

@@ -33,7 +33,13 @@ export type AdminObject =
   | 'consent_rule'
   | 'consent_template'
   | 'connection'
-  | 'connection_profile';
+  | 'connection_profile'
+  // attendance (docs/design/attendance.md)
+  | 'attendance_device'
+  | 'register_mark'
+  | 'absence_notice'
+  | 'meal_order'
+  | 'attendance';
 
 export type AdminAction = 'read' | 'create' | 'update' | 'delete';
 
@@ -76,6 +82,11 @@ const INSIDE_KINDERGARTEN = {
   enrolment: ALL,
   guardian_link: ALL,
   subscription: ALL,
+  attendance_device: ['read', 'create', 'delete'],
+  register_mark: ['read', 'create'],
+  absence_notice: READ,
+  meal_order: ['read', 'update'],
+  attendance: READ,
 } as const;
 const INSIDE_OFFICE = { closed_day: ALL, room: ALL, camera: ALL, viewing_schedule: ALL } as const;
 
@@ -149,7 +160,20 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       subscription: READ,
       person: READ,
       role_binding: READ,
+      attendance_device: READ,
+      register_mark: READ,
+      absence_notice: READ,
+      meal_order: READ,
+      attendance: READ,
     },
+    grants: [],
+  },
+  // The city's education department: attendance and meal orders of the region's kindergartens, read only.
+  // (Teachers are room-scoped and so outside this table: src/attendance/access.ts.)
+  education_officer: {
+    scopes: ['region'],
+    kinds: ['kindergarten'],
+    rights: { institution: READ, attendance: READ, meal_order: READ, register_mark: READ },
     grants: [],
   },
 };
@@ -173,6 +197,11 @@ const LABEL: Record<AdminObject, string> = {
   consent_template: 'consent template',
   connection: 'connection',
   connection_profile: 'connection profile',
+  attendance_device: 'analytics device',
+  register_mark: 'register',
+  absence_notice: 'absence notice',
+  meal_order: 'meal order',
+  attendance: 'attendance',
 };
 
 export function objectNotFound(object: AdminObject): AppError {

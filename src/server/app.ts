@@ -42,6 +42,7 @@ import { registerRecordingRoutes } from '../api/recordings.js';
 import { registerConsentRoutes } from '../api/consent.js';
 import { RecordingService, type RecordingServiceOptions } from '../recording/service.js';
 import { registerWebApp } from '../api/web.js';
+import { registerAttendanceRoutes } from '../api/attendance.js';
 
 export interface AppContext {
   config: Config;
@@ -238,6 +239,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerAuditRoutes(app, ctx);
   await registerRecordingRoutes(app, ctx);
   registerConsentRoutes(app, ctx);
+  await registerAttendanceRoutes(app, ctx);
   await registerWebApp(app, ctx);
   await recording.start();
   return { app, ctx };

@@ -91,6 +91,9 @@ export interface ChildrenTable {
   external_ref: string | null;
   created_at: string;
   updated_at: string;
+  /** migration 0017 (attendance): defaulted by the database, so optional for writers */
+  age_group?: AgeGroup;
+  diet?: Diet;
 }
 export interface EnrolmentsTable {
   id: string;
@@ -351,6 +354,113 @@ export interface Database {
   camera_checks: CameraChecksTable;
   camera_attestations: CameraAttestationsTable;
   kindergarten_connections: KindergartenConnectionsTable;
+  attendance_devices: AttendanceDevicesTable;
+  attendance_events: AttendanceEventsTable;
+  register_marks: RegisterMarksTable;
+  absence_notices: AbsenceNoticesTable;
+  attendance_group_days: AttendanceGroupDaysTable;
+  attendance_days: AttendanceDaysTable;
+  meal_orders: MealOrdersTable;
+  attendance_job_leases: AttendanceJobLeasesTable;
+}
+
+// ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
+export type AgeGroup = 'nursery' | 'kindergarten';
+export type Diet = 'standard' | 'dairy_free' | 'gluten_free' | 'vegetarian' | 'medical';
+export type AbsenceReason = 'ill' | 'vacation' | 'other';
+export interface AttendanceDevicesTable {
+  id: string;
+  institution_id: string;
+  camera_id: string;
+  name: string;
+  /** the HMAC key: never returned by the API after creation */
+  secret: string;
+  enabled: Flag;
+  last_event_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface AttendanceEventsTable {
+  device_id: string;
+  device_event_id: string;
+  institution_id: string;
+  camera_id: string;
+  occurred_at: string;
+  local_day: string;
+  local_minute: number;
+  direction: 'in' | 'out';
+  count: number;
+  received_at: string;
+  via: 'http' | 'mqtt' | 'demo';
+}
+export interface RegisterMarksTable {
+  child_id: string;
+  day: string;
+  institution_id: string;
+  room_id: string;
+  status: 'present' | 'absent';
+  reason: AbsenceReason | null;
+  marked_at: string;
+  marked_by: string | null;
+  synced_at: string;
+}
+export interface AbsenceNoticesTable {
+  id: string;
+  child_id: string;
+  institution_id: string;
+  from_day: string;
+  to_day: string;
+  reason: AbsenceReason;
+  note: string | null;
+  created_by: string | null;
+  created_at: string;
+  cancelled_at: string | null;
+}
+export interface AttendanceGroupDaysTable {
+  room_id: string;
+  day: string;
+  institution_id: string;
+  enrolled: number;
+  present: number;
+  absent_notified: number;
+  absent_unannounced: number;
+  ill: number;
+  unmarked: number;
+  computed_at: string;
+}
+export interface AttendanceDaysTable {
+  institution_id: string;
+  day: string;
+  enrolled: number;
+  present: number;
+  unmarked: number;
+  door_arrivals: number | null;
+  door_departures: number | null;
+  flagged: Flag;
+  computed_at: string;
+}
+export interface MealOrdersTable {
+  institution_id: string;
+  day: string;
+  age_group: AgeGroup;
+  diet: string;
+  enrolled: number;
+  notified: number;
+  expected_absent: number;
+  forecast: number;
+  correction: number | null;
+  corrected_by: string | null;
+  corrected_at: string | null;
+  status: 'draft' | 'final';
+  /** JSON: the forecast's reasoning (rates, factors, counts) */
+  reasoning: string;
+  computed_at: string;
+  actual: number | null;
+}
+export interface AttendanceJobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';

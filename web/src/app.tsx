@@ -20,6 +20,9 @@ import { OperatorConnections } from './screens/operator-connections.js';
 import { AuditSearch } from './screens/audit.js';
 import { RecordingsIndex, Recordings } from './screens/recordings.js';
 import { NotFound } from './screens/not-found.js';
+import { AttendanceRegister } from './screens/attendance-register.js';
+import { AttendanceAbsence } from './screens/attendance-absence.js';
+import { AttendanceEducation } from './screens/attendance-education.js';
 
 type Session =
   | { status: 'loading' }
@@ -118,5 +121,8 @@ function screenFor(loc: Location): ComponentChildren {
   if (path === '/recordings') return <RecordingsIndex />;
   if ((m = matchPath('/recordings/:cameraId', path)))
     return <Recordings key={m.cameraId} cameraId={m.cameraId ?? ''} query={loc.query} />;
+  if (path === '/register') return <AttendanceRegister />;
+  if (path === '/absence') return <AttendanceAbsence />;
+  if (path === '/education') return <AttendanceEducation />;
   return <NotFound />;
 }

@@ -21,6 +21,9 @@ const ru = {
   'nav.tariffs': 'Тарифы',
   'nav.audit': 'Журнал доступа',
   'nav.recordings': 'Записи',
+  'nav.absence': 'Не придёт',
+  'nav.register': 'Табель',
+  'nav.education': 'Посещаемость',
   'nav.logout': 'Выйти',
   'nav.account': 'Учётная запись',
 
@@ -473,6 +476,9 @@ const en: Record<MessageKey, string> = {
   'nav.tariffs': 'Tariffs',
   'nav.audit': 'Audit log',
   'nav.recordings': 'Recordings',
+  'nav.absence': 'Absence',
+  'nav.register': 'Register',
+  'nav.education': 'Attendance',
   'nav.logout': 'Log out',
   'nav.account': 'Account',
 

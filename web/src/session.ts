@@ -13,6 +13,9 @@ export interface Section {
 /** In the order they appear in the navigation; the first one a person has is their home. */
 export const SECTIONS: readonly Section[] = [
   { path: '/children', label: 'nav.children', roles: 'parent' },
+  { path: '/absence', label: 'nav.absence', roles: 'parent' },
+  { path: '/register', label: 'nav.register', roles: ['teacher', 'kindergarten_admin'] },
+  { path: '/education', label: 'nav.education', roles: ['education_officer', 'city_operator'] },
   { path: '/admin', label: 'nav.admin', roles: ['kindergarten_admin', 'city_operator', 'regional_operator'] },
   {
     path: '/operator',

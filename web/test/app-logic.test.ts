@@ -33,7 +33,7 @@ describe('routing', () => {
     assert.equal(homePath(me('inspector')), '/recordings');
     assert.deepEqual(
       sectionsFor(me()).map((s) => s.path),
-      ['/children'],
+      ['/children', '/absence'],
     );
     assert.ok(!sectionsFor(me('auditor')).some((s) => s.path === '/children'));
   });

@@ -7,6 +7,7 @@ import * as m0006 from './0006_export_expiry.js';
 import * as m0007 from './0007_roles_alerts.js';
 import * as m0014 from './0014_consent_campaigns.js';
 import * as m0014b from './0014b_connection.js';
+import * as m0017 from './0017_attendance.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007_roles_alerts': m0007,
   '0014_consent_campaigns': m0014,
   '0014b_connection': m0014b,
+  '0017_attendance': m0017,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,121 @@
+/** The attendance screens' strings, Russian and English (kept apart from the app's i18n.ts). */
+import { useI18n } from '../i18n.js';
+
+const ru = {
+  'register.title': 'Табель',
+  'register.lead':
+    'Отметьте каждого ребёнка: пришёл или нет. Работает и без сети — отметки уйдут, когда связь вернётся.',
+  'register.present': 'Пришёл',
+  'register.absent': 'Нет',
+  'register.why': 'Причина:',
+  'reason.ill': 'Болеет',
+  'reason.vacation': 'Отпуск',
+  'reason.other': 'Другое',
+  'register.noticeFrom': 'Родители сообщили: {reason}',
+  'register.queued': 'Не отправлено отметок: {n}. Отправим, когда появится связь.',
+  'register.synced': 'Все отметки отправлены',
+  'register.summary': 'Пришли {present} из {total}, не отмечены {unmarked}',
+  'register.upcoming': 'Сообщения родителей',
+  'register.noRooms': 'У вас нет групп для табеля.',
+  'absence.title': 'Сообщить об отсутствии',
+  'absence.lead': 'Если ребёнок не придёт, сообщите до {cutoff} накануне — тогда на него не закажут питание.',
+  'absence.child': 'Ребёнок',
+  'absence.from': 'С',
+  'absence.to': 'По',
+  'absence.reason': 'Причина',
+  'absence.note': 'Комментарий',
+  'absence.send': '{name} не придёт',
+  'absence.sent': 'Сообщение отправлено воспитателю.',
+  'absence.lowers': 'Заказ питания на {day} уменьшен.',
+  'absence.tooLate': 'Заказ питания на эти дни уже сделан; воспитатель получит сообщение.',
+  'absence.list': 'Сообщённые отсутствия',
+  'absence.cancel': 'Отменить',
+  'absence.none': 'Нет сообщённых отсутствий.',
+  'absence.noChildren': 'Нет детей, подтверждённых детским садом.',
+  'edu.title': 'Посещаемость и питание',
+  'edu.lead': 'Детские сады района: табель и счётчики на входе, заказ питания и его точность.',
+  'edu.today': 'Сегодня, {day}',
+  'edu.kindergarten': 'Детский сад',
+  'edu.present': 'Пришли (табель)',
+  'edu.door': 'Вход (утро)',
+  'edu.tomorrow': 'Заказ на завтра',
+  'edu.mape': 'Ошибка прогноза (30 дн.)',
+  'edu.chart': 'Посещаемость по дням, %',
+  'edu.ordersChart': 'Заказ питания и фактическая явка',
+  'edu.ordered': 'Заказано',
+  'edu.actual': 'Пришли',
+  'edu.disagree': 'Счётчик и табель расходятся',
+  'edu.noDisagree': 'Расхождений нет.',
+  'edu.csv': 'Заявка поставщику (CSV)',
+  'edu.draft': 'черновик',
+  'edu.final': 'сделан',
+  'edu.flag': 'расхождение',
+  'edu.day': 'День',
+  'edu.difference': 'Разница',
+} as const;
+
+type Key = keyof typeof ru;
+
+const en: Record<Key, string> = {
+  'register.title': 'Register',
+  'register.lead':
+    'Mark every child present or absent. Works offline: marks are sent when the network is back.',
+  'register.present': 'Here',
+  'register.absent': 'Absent',
+  'register.why': 'Reason:',
+  'reason.ill': 'Ill',
+  'reason.vacation': 'Vacation',
+  'reason.other': 'Other',
+  'register.noticeFrom': 'Parents notified: {reason}',
+  'register.queued': '{n} marks not sent yet. They go when the network is back.',
+  'register.synced': 'All marks sent',
+  'register.summary': '{present} of {total} here, {unmarked} not marked',
+  'register.upcoming': "Parents' notices",
+  'register.noRooms': 'You have no group to keep the register for.',
+  'absence.title': 'Report an absence',
+  'absence.lead': 'If your child will not come, tell us by {cutoff} the day before, so no meal is ordered.',
+  'absence.child': 'Child',
+  'absence.from': 'From',
+  'absence.to': 'To',
+  'absence.reason': 'Reason',
+  'absence.note': 'Comment',
+  'absence.send': '{name} will not come',
+  'absence.sent': 'The teacher has your notice.',
+  'absence.lowers': 'The meal order for {day} is lowered.',
+  'absence.tooLate': 'The meal order for these days is already made; the teacher has your notice.',
+  'absence.list': 'Notified absences',
+  'absence.cancel': 'Cancel',
+  'absence.none': 'No absences notified.',
+  'absence.noChildren': 'No children confirmed by the kindergarten.',
+  'edu.title': 'Attendance and meals',
+  'edu.lead': "The district's kindergartens: register and door counts, the meal order and its accuracy.",
+  'edu.today': 'Today, {day}',
+  'edu.kindergarten': 'Kindergarten',
+  'edu.present': 'Present (register)',
+  'edu.door': 'Door (morning)',
+  'edu.tomorrow': "Tomorrow's order",
+  'edu.mape': 'Forecast error (30 d)',
+  'edu.chart': 'Attendance by day, %',
+  'edu.ordersChart': 'Meals ordered and actual attendance',
+  'edu.ordered': 'Ordered',
+  'edu.actual': 'Present',
+  'edu.disagree': 'Door count and register disagree',
+  'edu.noDisagree': 'No disagreements.',
+  'edu.csv': 'Supplier order (CSV)',
+  'edu.draft': 'draft',
+  'edu.final': 'final',
+  'edu.flag': 'disagreement',
+  'edu.day': 'Day',
+  'edu.difference': 'Difference',
+};
+
+export type AttendanceKey = Key;
+
+export function useAttendanceText(): (key: Key, params?: Record<string, string | number>) => string {
+  const { lang } = useI18n();
+  return (key, params) => {
+    let s: string = lang === 'en' ? en[key] : ru[key];
+    for (const [k, v] of Object.entries(params ?? {})) s = s.replace(`{${k}}`, String(v));
+    return s;
+  };
+}
