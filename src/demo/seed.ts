@@ -8,6 +8,7 @@ import type { Database, Role, ScopeKind } from '../storage/schema.js';
 import { newId } from '../shared/ids.js';
 import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
 import { DEMO_PEOPLE, type DemoSubject } from './people.js';
+import { seedInspectionsDemo } from '../inspections/demo.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -238,6 +239,13 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     // Children without a demo parent fill the groups.
     await insertChildren(trx, kg1, stars, ['Дима Орлов', 'Соня Белова'], 'KG1-1', stamp);
     await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
+
+    await seedInspectionsDemo(trx, {
+      officeId: office,
+      personId: (s) => persons.get(s as DemoSubject)!,
+      today,
+      ts,
+    });
 
     await appendAudit(
       trx,
