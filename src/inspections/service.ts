@@ -163,7 +163,7 @@ export class InspectionService {
     const now = this.now();
     const counts = await this.repo().photoCounts(rows.map((r) => r.id));
     const items = rows.map((r) => this.summary(r, now, counts.get(r.id) ?? 0));
-    const rank = (s: (typeof items)[number]) => (s.overdue ? 0 : s.status === 'sealed' ? 2 : 1);
+    const rank = (s: (typeof items)[number]) => (s.overdue ? 0 : 1);
     items.sort((a, b) => rank(a) - rank(b) || a.plannedOn.localeCompare(b.plannedOn));
     return {
       from,

@@ -19,6 +19,8 @@ import { Tariffs } from './screens/tariffs.js';
 import { AuditSearch } from './screens/audit.js';
 import { RecordingsIndex, Recordings } from './screens/recordings.js';
 import { NotFound } from './screens/not-found.js';
+import { InspectionsHome, InspectionWork } from './screens/inspections-specialist.js';
+import { InspectionReview, InspectionsPlan } from './screens/inspections-office.js';
 
 type Session =
   | { status: 'loading' }
@@ -116,5 +118,10 @@ function screenFor(loc: Location): ComponentChildren {
   if (path === '/recordings') return <RecordingsIndex />;
   if ((m = matchPath('/recordings/:cameraId', path)))
     return <Recordings key={m.cameraId} cameraId={m.cameraId ?? ''} query={loc.query} />;
+  if (path === '/inspections') return <InspectionsHome />;
+  if (path === '/inspections/office') return <InspectionsPlan />;
+  if ((m = matchPath('/inspections/office/:id', path)))
+    return <InspectionReview key={m.id} id={m.id ?? ''} />;
+  if ((m = matchPath('/inspections/:id', path))) return <InspectionWork key={m.id} id={m.id ?? ''} />;
   return <NotFound />;
 }

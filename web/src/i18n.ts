@@ -20,6 +20,8 @@ const ru = {
   'nav.tariffs': 'Тарифы',
   'nav.audit': 'Журнал доступа',
   'nav.recordings': 'Записи',
+  'nav.inspections': 'Проверки',
+  'nav.inspectionsPlan': 'План проверок',
   'nav.logout': 'Выйти',
   'nav.account': 'Учётная запись',
 
@@ -457,6 +459,8 @@ const en: Record<MessageKey, string> = {
   'nav.tariffs': 'Tariffs',
   'nav.audit': 'Audit log',
   'nav.recordings': 'Recordings',
+  'nav.inspections': 'Inspections',
+  'nav.inspectionsPlan': 'Inspection plan',
   'nav.logout': 'Log out',
   'nav.account': 'Account',
 
