@@ -15,11 +15,20 @@ import { benchFanout } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchGrants } from './grants.js';
 import { runRecordingBench } from './recording.js';
+import { benchInspections } from './inspections.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
 
-const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording'] as const;
+const BENCHMARKS = [
+  'first-frame',
+  'delay',
+  'fanout',
+  'ingest',
+  'grants',
+  'recording',
+  'inspections',
+] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 interface Args {
@@ -207,6 +216,14 @@ async function main(): Promise<void> {
     const r = await runRecordingBench({ quick: args.quick, ffmpegPath, print: false });
     return r.figures;
   });
+
+  await section('inspections', 'inspection photos: 4 MB JPEG upload, hash, copies; 100 at once', () =>
+    benchInspections(
+      args.quick
+        ? { sequential: 5, repetitions: 2, concurrent: 100 }
+        : { sequential: 10, repetitions: 3, concurrent: 100 },
+    ),
+  );
 
   const finishedAt = new Date();
   console.log('── summary');
