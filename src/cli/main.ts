@@ -19,6 +19,7 @@ import { recordingDir } from '../recording/paths.js';
 import { verifyExportPackage } from '../recording/export.js';
 import { loadExportPublicKey, loadOrCreateExportKey, publicKeyFromPem } from '../recording/export-key.js';
 import { verifyInspections } from '../inspections/verify-cli.js';
+import { sweepInspectionRetention } from '../inspections/retention.js';
 
 const program = new Command();
 program
@@ -219,9 +220,29 @@ exportCmd
     console.error(`key id (sha256 of the public key): ${key.keyId}`);
   });
 
-program
+const inspectionsCmd = program
   .command('inspections')
-  .description('home inspections: sealed, signed inspection records and their photos')
+  .description('home inspections: sealed, signed inspection records and their photos');
+inspectionsCmd
+  .command('retention')
+  .description(
+    "delete photos of closed cases past their category's retention period (never under a legal hold); " +
+      'the sealed records keep naming them',
+  )
+  .option('--dry-run', 'only list what would be deleted')
+  .action(async (opts: { dryRun?: boolean }) => {
+    const cfg = config();
+    const db = openConfiguredDatabase(cfg);
+    try {
+      const r = await sweepInspectionRetention(db.kysely, systemClock, cfg.dataDir, {
+        dryRun: opts.dryRun === true,
+      });
+      console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${r.purged.length} photo(s)`);
+    } finally {
+      await db.close();
+    }
+  });
+inspectionsCmd
   .command('verify')
   .description(
     "check every sealed inspection version (or those given) against the site's public key and the " +

@@ -28,6 +28,8 @@ import { Factory } from '../support/factory.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { devIssuer } from '../../src/identity/dev-provider-info.js';
 import type { Role } from '../../src/storage/schema.js';
+import { sweepInspectionRetention } from '../../src/inspections/retention.js';
+import { systemClock } from '../../src/shared/clock.js';
 
 const REASON = 'Проверка жалобы № 17/2026 на условия проживания подопечного';
 
@@ -560,6 +562,59 @@ for (const { name, open, skip } of testDatabases()) {
           .statusCode,
         403,
       );
+    });
+    test('retention deletes photos of a long-closed case unless a legal hold keeps them', async () => {
+      const id = c.ids.today!;
+      const ins = await c.db.kysely
+        .selectFrom('inspections')
+        .select('case_id')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const photos = await c.db.kysely
+        .selectFrom('inspection_photos')
+        .select(['sha256'])
+        .where('inspection_id', '=', id)
+        .execute();
+      assert.equal(photos.length, 3);
+      const closedOn = new Date(Date.now() - 6 * 365 * 86400_000).toISOString().slice(0, 10);
+      await c.db.kysely
+        .updateTable('guardianship_cases')
+        .set({ closed_on: closedOn })
+        .where('id', '=', ins.case_id)
+        .execute();
+      const hold = {
+        id: '00000000-0000-4000-8000-000000000001',
+        case_id: ins.case_id,
+        reason: 'суд',
+        placed_by: 'test',
+        placed_at: new Date().toISOString(),
+        lifted_by: null,
+        lifted_at: null,
+      };
+      await c.db.kysely.insertInto('inspection_holds').values(hold).execute();
+      assert.deepEqual((await sweepInspectionRetention(c.db.kysely, systemClock, c.dataDir)).purged, []);
+      await c.db.kysely
+        .updateTable('inspection_holds')
+        .set({ lifted_at: new Date().toISOString(), lifted_by: 'test' })
+        .where('id', '=', hold.id)
+        .execute();
+      assert.equal((await sweepInspectionRetention(c.db.kysely, systemClock, c.dataDir)).purged.length, 3);
+      for (const p of photos)
+        assert.equal(
+          existsSync(path.join(c.dataDir, 'inspections', 'originals', p.sha256.slice(0, 2), p.sha256)),
+          false,
+        );
+      const d = await c.t.app.inject({
+        method: 'GET',
+        url: `/api/inspections/${id}`,
+        headers: c.head.headers,
+      });
+      const body = d.json<{
+        photos: { purged: boolean; thumbUrl: string | null }[];
+        verification: { state: string };
+      }>();
+      assert.ok(body.photos.every((p) => p.purged && p.thumbUrl === null));
+      assert.equal(body.verification.state, 'intact', 'the record says the photos were deleted by retention');
     });
   });
 }
