@@ -531,8 +531,11 @@ export class InspectionService {
     const meta = JSON.parse(up.meta) as UploadStart;
     const now = this.now();
     // Skew: the server's clock minus the phone's, both read when the phone last spoke.
-    const phoneNow = deviceNow && Number.isFinite(ms(deviceNow)) ? deviceNow : meta.deviceNow;
-    const skewMs = now.getTime() - ms(phoneNow);
+    // (from the last chunk's x-device-now, else as measured when the photo was announced), so the
+    // time an upload takes is never counted as skew.
+    const fromChunk = deviceNow && Number.isFinite(ms(deviceNow)) ? now.getTime() - ms(deviceNow) : null;
+    const announced = meta as UploadStart & { serverFirstSeenAt?: string };
+    const skewMs = fromChunk ?? ms(announced.serverFirstSeenAt ?? now.toISOString()) - ms(meta.deviceNow);
     const flagged = Math.abs(skewMs) > this.deps.config.inspections.skewFlagSeconds * 1000;
     const row: PhotoRow = {
       id: newId(),

@@ -248,7 +248,9 @@ for (const { name, open, skip } of testDatabases()) {
         403,
       );
       assert.equal((await c.t.app.inject({ method: 'GET', url: p0.thumbUrl })).statusCode, 403);
-      const tampered = p0.thumbUrl.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A'));
+      const at = p0.thumbUrl.length - 20; // inside the signature (its last character carries padding bits)
+      const tampered =
+        p0.thumbUrl.slice(0, at) + (p0.thumbUrl[at] === 'A' ? 'B' : 'A') + p0.thumbUrl.slice(at + 1);
       assert.equal(
         (await c.t.app.inject({ method: 'GET', url: tampered, headers: { cookie: c.head.cookie } }))
           .statusCode,
