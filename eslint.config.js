@@ -33,4 +33,9 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  // The service worker is plain JavaScript served as is (web/public).
+  {
+    files: ['web/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
 );

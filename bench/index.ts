@@ -17,6 +17,7 @@ import { benchGrants } from './grants.js';
 import { runRecordingBench } from './recording.js';
 import { benchHlsLatency, benchHlsServing } from './hls.js';
 import { benchIntake, benchNightly } from './attendance.js';
+import { benchInspections } from './inspections.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
@@ -30,6 +31,7 @@ const BENCHMARKS = [
   'recording',
   'hls',
   'attendance',
+  'inspections',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
@@ -240,6 +242,13 @@ async function main(): Promise<void> {
       figures.push(...(await benchNightly({ kindergartens: 2000, repetitions: args.quick ? 1 : 3 })));
       return figures;
     },
+  );
+  await section('inspections', 'inspection photos: 4 MB JPEG upload, hash, copies; 100 at once', () =>
+    benchInspections(
+      args.quick
+        ? { sequential: 5, repetitions: 2, concurrent: 100 }
+        : { sequential: 10, repetitions: 3, concurrent: 100 },
+    ),
   );
 
   const finishedAt = new Date();

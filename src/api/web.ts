@@ -113,7 +113,10 @@ export async function registerWebApp(
     const securityHeaders = (req: FastifyRequest, reply: FastifyReply, styleHash?: string) => {
       reply.header('content-security-policy', contentSecurityPolicy(req.headers.host, { styleHash }));
       reply.header('cross-origin-opener-policy', 'same-origin');
-      reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), fullscreen=(self)');
+      reply.header(
+        'permissions-policy',
+        'camera=(self), microphone=(), geolocation=(self), fullscreen=(self)',
+      );
       if (production) reply.header('strict-transport-security', 'max-age=31536000');
     };
 

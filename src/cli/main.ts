@@ -18,6 +18,8 @@ import { checkRecordings, describeReport } from '../recording/check.js';
 import { recordingDir } from '../recording/paths.js';
 import { verifyExportPackage } from '../recording/export.js';
 import { loadExportPublicKey, loadOrCreateExportKey, publicKeyFromPem } from '../recording/export-key.js';
+import { verifyInspections } from '../inspections/verify-cli.js';
+import { sweepInspectionRetention } from '../inspections/retention.js';
 
 const program = new Command();
 program
@@ -218,6 +220,63 @@ exportCmd
     const key = loadOrCreateExportKey(config().dataDir);
     process.stdout.write(key.publicKeyPem);
     console.error(`key id (sha256 of the public key): ${key.keyId}`);
+  });
+
+const inspectionsCmd = program
+  .command('inspections')
+  .description('home inspections: sealed, signed inspection records and their photos');
+inspectionsCmd
+  .command('retention')
+  .description(
+    "delete photos of closed cases past their category's retention period (never under a legal hold); " +
+      'the sealed records keep naming them',
+  )
+  .option('--dry-run', 'only list what would be deleted')
+  .action(async (opts: { dryRun?: boolean }) => {
+    const cfg = config();
+    const db = openConfiguredDatabase(cfg);
+    try {
+      const r = await sweepInspectionRetention(db.kysely, systemClock, cfg.dataDir, {
+        dryRun: opts.dryRun === true,
+      });
+      console.log(`${opts.dryRun ? 'would delete' : 'deleted'} ${r.purged.length} photo(s)`);
+    } finally {
+      await db.close();
+    }
+  });
+inspectionsCmd
+  .command('verify')
+  .description(
+    "check every sealed inspection version (or those given) against the site's public key and the " +
+      'stored photo originals; exit 1 and name what was altered',
+  )
+  .argument('[inspectionIds...]', 'only these inspections')
+  .option('--public-key <pem>', "the site's public key (PEM); default: the key in DATA_DIR")
+  .action(async (ids: string[], opts: { publicKey?: string }) => {
+    const cfg = config();
+    const key = opts.publicKey
+      ? publicKeyFromPem(readFileSync(opts.publicKey))
+      : loadExportPublicKey(cfg.dataDir);
+    const db = openConfiguredDatabase(cfg);
+    try {
+      const checks = await verifyInspections(db.kysely, cfg.dataDir, key, ids);
+      for (const c of checks) {
+        console.log(`inspection ${c.inspectionId} v${c.version}: ${c.ok ? 'intact' : 'NOT intact'}`);
+        for (const line of c.passed) console.log(`  ok       ${line}`);
+        for (const line of c.problems) console.log(`  ALTERED  ${line}`);
+      }
+      const bad = checks.filter((c) => !c.ok).length;
+      console.log(
+        checks.length === 0
+          ? 'no sealed inspections to verify'
+          : bad === 0
+            ? `inspections intact: ${checks.length} sealed version(s) verified`
+            : `inspections NOT intact: ${bad} of ${checks.length} version(s) fail`,
+      );
+      if (bad > 0) process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
   });
 
 program.parseAsync(process.argv).catch(fail);

@@ -231,6 +231,38 @@ export const SETTINGS = [
     default: true,
     help: "run the attendance jobs in this process (daily aggregation, tomorrow's meal order at the cut-off), under a lease",
   },
+  {
+    key: 'inspections.maxPhotoBytes',
+    kind: 'int',
+    min: 1024 * 1024,
+    max: 200 * 1024 * 1024,
+    default: 25 * 1024 * 1024,
+    help: 'largest inspection photo accepted, in bytes (larger ones are refused before any byte is stored)',
+  },
+  {
+    key: 'inspections.skewFlagSeconds',
+    kind: 'int',
+    min: 10,
+    max: 86400,
+    default: 300,
+    help: "a photo whose phone clock differs from the server's by more than this is stored and flagged",
+  },
+  {
+    key: 'inspections.skewRefuseHours',
+    kind: 'int',
+    min: 1,
+    max: 8760,
+    default: 72,
+    help: 'photos from a phone whose clock is off by more than this are refused until the clock is set',
+  },
+  {
+    key: 'inspections.linkSeconds',
+    kind: 'int',
+    min: 10,
+    max: 3600,
+    default: 120,
+    help: 'how long a signed link to an inspection photo works',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -283,6 +315,12 @@ export interface Config {
     readonly eventMaxAgeDays: number;
     readonly mqttUrl: string | undefined;
     readonly jobs: boolean;
+  };
+  readonly inspections: {
+    readonly maxPhotoBytes: number;
+    readonly skewFlagSeconds: number;
+    readonly skewRefuseHours: number;
+    readonly linkSeconds: number;
   };
 }
 

@@ -84,6 +84,18 @@ export const DEMO_PEOPLE = [
     email: 'education@example.test',
     description: 'education department, demo city: attendance and meal orders',
   },
+  {
+    subject: 'demo-specialist',
+    displayName: 'Татьяна Гусева',
+    email: 'specialist@example.test',
+    description: 'guardianship specialist, guardianship office: home inspections on the phone',
+  },
+  {
+    subject: 'demo-office-head',
+    displayName: 'Наталья Орлова',
+    email: 'office-head@example.test',
+    description: 'head of the guardianship office: inspection plan, photos, verification',
+  },
 ] as const satisfies readonly DemoPerson[];
 
 export type DemoSubject = (typeof DEMO_PEOPLE)[number]['subject'];

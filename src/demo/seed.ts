@@ -10,6 +10,7 @@ import { appendAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
 import { DEMO_PEOPLE, type DemoSubject } from './people.js';
 import { DEFAULT_PROFILE } from '../connection/profile.js';
 import { seedAttendanceDemo } from './attendance-seed.js';
+import { seedInspectionsDemo } from '../inspections/demo.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -265,6 +266,12 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
       stamp,
       bindTeacher: (room) => bind('demo-teacher', 'teacher', 'room', room),
       bindEducationOfficer: () => bind('demo-education', 'education_officer', 'region', regionId),
+    });
+    await seedInspectionsDemo(trx, {
+      officeId: office,
+      personId: (s) => persons.get(s as DemoSubject)!,
+      today,
+      ts,
     });
 
     await appendAudit(

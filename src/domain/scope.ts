@@ -39,7 +39,19 @@ export type AdminObject =
   | 'register_mark'
   | 'absence_notice'
   | 'meal_order'
-  | 'attendance';
+  | 'attendance'
+  // home inspections (docs/design/inspections.md): the service adds "the case's own specialist"
+  // and "an inspector states a reason" on top of these rows
+  | 'guardianship_case'
+  | 'inspection'
+  | 'inspection_photo';
+
+/** The objects of home inspections: rights on them alone do not make a role an administrator. */
+export const INSPECTION_OBJECTS: readonly AdminObject[] = [
+  'guardianship_case',
+  'inspection',
+  'inspection_photo',
+];
 
 export type AdminAction = 'read' | 'create' | 'update' | 'delete';
 
@@ -135,8 +147,25 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       ...INSIDE_OFFICE,
       person: ALL,
       role_binding: ['read', 'create', 'delete'],
+      guardianship_case: ALL,
+      inspection: ['read', 'create', 'update'],
+      inspection_photo: READ,
     },
     grants: ['employee', 'reception'],
+  },
+  // Only the case's own specialist, checked by src/inspections/access.ts on top of this row.
+  specialist: {
+    scopes: ['institution'],
+    kinds: ['office'],
+    rights: { guardianship_case: READ, inspection: ['read', 'update'], inspection_photo: ['read', 'create'] },
+    grants: [],
+  },
+  // Always with a stated reason, checked by src/inspections/access.ts on top of this row.
+  inspector: {
+    scopes: ['region', 'institution'],
+    kinds: ['office'],
+    rights: { guardianship_case: READ, inspection: READ, inspection_photo: READ },
+    grants: [],
   },
   auditor: {
     scopes: ['region', 'institution'],
@@ -202,6 +231,9 @@ const LABEL: Record<AdminObject, string> = {
   absence_notice: 'absence notice',
   meal_order: 'meal order',
   attendance: 'attendance',
+  guardianship_case: 'guardianship case',
+  inspection: 'inspection',
+  inspection_photo: 'photo',
 };
 
 export function objectNotFound(object: AdminObject): AppError {
@@ -239,11 +271,17 @@ function may(b: RoleBinding, object: AdminObject, action: AdminAction): boolean 
   return ruleOf(b)?.rights[object]?.includes(action) ?? false;
 }
 
-/** Whether the caller holds any binding through which some admin right is exercised. */
+/** Whether the caller holds any binding through which some admin right (not inspections) is exercised. */
 export function isAdministrator(p: Principal): boolean {
   return p.bindings.some((b) => {
     const rule = ruleOf(b);
-    return rule !== undefined && (rule.scopes as readonly string[]).includes(b.scopeKind);
+    return (
+      rule !== undefined &&
+      (rule.scopes as readonly string[]).includes(b.scopeKind) &&
+      Object.entries(rule.rights).some(
+        ([object, actions]) => !INSPECTION_OBJECTS.includes(object as AdminObject) && actions.length > 0,
+      )
+    );
   });
 }
 

@@ -43,6 +43,7 @@ import { registerConsentRoutes } from '../api/consent.js';
 import { RecordingService, type RecordingServiceOptions } from '../recording/service.js';
 import { registerWebApp } from '../api/web.js';
 import { registerAttendanceRoutes } from '../api/attendance.js';
+import { registerInspectionRoutes } from '../api/inspections.js';
 
 export interface AppContext {
   config: Config;
@@ -240,6 +241,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerRecordingRoutes(app, ctx);
   registerConsentRoutes(app, ctx);
   await registerAttendanceRoutes(app, ctx);
+  await registerInspectionRoutes(app, ctx);
   await registerWebApp(app, ctx);
   await recording.start();
   return { app, ctx };

@@ -362,6 +362,15 @@ export interface Database {
   attendance_days: AttendanceDaysTable;
   meal_orders: MealOrdersTable;
   attendance_job_leases: AttendanceJobLeasesTable;
+  inspection_rules: InspectionRulesTable;
+  inspection_checklists: InspectionChecklistsTable;
+  guardianship_cases: GuardianshipCasesTable;
+  guardianship_guardians: GuardianshipGuardiansTable;
+  inspections: InspectionsTable;
+  inspection_photos: InspectionPhotosTable;
+  inspection_uploads: InspectionUploadsTable;
+  inspection_versions: InspectionVersionsTable;
+  inspection_holds: InspectionHoldsTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -567,4 +576,119 @@ export interface KindergartenConnectionsTable {
   institution_id: string;
   went_live_at: string;
   went_live_by: string | null;
+}
+// Home inspections (migration 0016_inspections; docs/design/inspections.md).
+export interface InspectionRulesTable {
+  id: string;
+  institution_id: string;
+  name: string;
+  /** JSON: [{ untilMonth?: number, everyMonths: number }, …] */
+  steps: string;
+  created_at: string;
+}
+export interface InspectionChecklistsTable {
+  id: string;
+  institution_id: string;
+  version: number;
+  /** JSON: [{ id: string, text: string }, …] */
+  items: string;
+  created_at: string;
+}
+export interface GuardianshipCasesTable {
+  id: string;
+  institution_id: string;
+  case_number: string;
+  ward_name: string;
+  ward_birth_date: string | null;
+  address: string;
+  specialist_person_id: string;
+  rule_id: string;
+  opened_on: string;
+  closed_on: string | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface GuardianshipGuardiansTable {
+  id: string;
+  case_id: string;
+  full_name: string;
+  relation: string;
+  phone: string | null;
+  created_at: string;
+}
+export type InspectionStatus = 'planned' | 'in_progress' | 'sealed';
+export type InspectionOutcome = 'satisfactory' | 'needs_attention' | 'unsatisfactory';
+export interface InspectionsTable {
+  id: string;
+  case_id: string;
+  planned_on: string;
+  status: InspectionStatus;
+  specialist_person_id: string | null;
+  address: string | null;
+  started_at: string | null;
+  done_at: string | null;
+  outcome: InspectionOutcome | null;
+  checklist_id: string | null;
+  /** JSON: { [itemId]: 'yes' | 'no' | 'na' } */
+  answers: string;
+  notes: string;
+  /** JSON { latitude, longitude, accuracyM } where the inspection was started, if allowed */
+  position: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+export type PhotoCategory = 'living_conditions' | 'ward' | 'document' | 'other';
+export interface InspectionPhotosTable {
+  id: string;
+  inspection_id: string;
+  sha256: string;
+  bytes: number;
+  mime: string;
+  width: number;
+  height: number;
+  category: PhotoCategory;
+  live: Flag;
+  device_taken_at: string;
+  server_received_at: string;
+  skew_ms: number;
+  skew_flagged: Flag;
+  latitude: number | null;
+  longitude: number | null;
+  accuracy_m: number | null;
+  exif: string;
+  uploaded_by: string;
+  created_at: string;
+  purged_at: string | null;
+}
+export interface InspectionUploadsTable {
+  id: string;
+  inspection_id: string;
+  sha256: string;
+  bytes: number;
+  received: number;
+  meta: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface InspectionVersionsTable {
+  id: string;
+  inspection_id: string;
+  version: number;
+  manifest: string;
+  signature: string;
+  key_id: string;
+  reason: string | null;
+  sealed_by: string;
+  sealed_at: string;
+}
+export interface InspectionHoldsTable {
+  id: string;
+  case_id: string;
+  reason: string;
+  placed_by: string;
+  placed_at: string;
+  lifted_by: string | null;
+  lifted_at: string | null;
 }

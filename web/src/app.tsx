@@ -23,6 +23,8 @@ import { NotFound } from './screens/not-found.js';
 import { AttendanceRegister } from './screens/attendance-register.js';
 import { AttendanceAbsence } from './screens/attendance-absence.js';
 import { AttendanceEducation } from './screens/attendance-education.js';
+import { InspectionsHome, InspectionWork } from './screens/inspections-specialist.js';
+import { InspectionReview, InspectionsPlan } from './screens/inspections-office.js';
 
 type Session =
   | { status: 'loading' }
@@ -124,5 +126,10 @@ function screenFor(loc: Location): ComponentChildren {
   if (path === '/register') return <AttendanceRegister />;
   if (path === '/absence') return <AttendanceAbsence />;
   if (path === '/education') return <AttendanceEducation />;
+  if (path === '/inspections') return <InspectionsHome />;
+  if (path === '/inspections/office') return <InspectionsPlan />;
+  if ((m = matchPath('/inspections/office/:id', path)))
+    return <InspectionReview key={m.id} id={m.id ?? ''} />;
+  if ((m = matchPath('/inspections/:id', path))) return <InspectionWork key={m.id} id={m.id ?? ''} />;
   return <NotFound />;
 }

@@ -24,6 +24,8 @@ const ru = {
   'nav.absence': 'Не придёт',
   'nav.register': 'Табель',
   'nav.education': 'Посещаемость',
+  'nav.inspections': 'Проверки',
+  'nav.inspectionsPlan': 'План проверок',
   'nav.logout': 'Выйти',
   'nav.account': 'Учётная запись',
 
@@ -479,6 +481,8 @@ const en: Record<MessageKey, string> = {
   'nav.absence': 'Absence',
   'nav.register': 'Register',
   'nav.education': 'Attendance',
+  'nav.inspections': 'Inspections',
+  'nav.inspectionsPlan': 'Inspection plan',
   'nav.logout': 'Log out',
   'nav.account': 'Account',
 

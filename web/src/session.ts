@@ -30,6 +30,8 @@ export const SECTIONS: readonly Section[] = [
     label: 'nav.recordings',
     roles: ['inspector', 'office_head', 'employee', 'reception', 'regional_operator'],
   },
+  { path: '/inspections', label: 'nav.inspections', roles: ['specialist'] },
+  { path: '/inspections/office', label: 'nav.inspectionsPlan', roles: ['office_head', 'inspector'] },
 ];
 
 export function hasAnyRole(me: Me, roles: readonly Role[]): boolean {
