@@ -3,12 +3,19 @@
  * the file named by --config or OKNO_CONFIG; it is validated before anything else runs.
  */
 import { Command, Option } from 'commander';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, configReference, loadConfig, redactedConfig, type Config } from '../config/config.js';
 import { migrateToLatest } from '../storage/db.js';
 import { openConfiguredDatabase, startServer } from '../server/serve.js';
-import { recordAudit, SYSTEM_CONTEXT, verifyAuditChain } from '../audit/audit-log.js';
+import { recordAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
+import {
+  checkpointFile,
+  checkpointKeyFile,
+  loadCheckpointPublicKey,
+  loadOrCreateCheckpointKey,
+  verifyAuditAnchored,
+} from '../audit/checkpoints.js';
 import { seedDemo } from '../demo/seed.js';
 import { DEMO_PEOPLE } from '../demo/people.js';
 import { devIssuer } from '../identity/dev-provider-info.js';
@@ -124,22 +131,58 @@ const audit = program.command('audit').description('the tamper-evident audit log
 audit
   .command('verify')
   .description(
-    'walk the hash chain; exit 1 and name the first bad entry if any was edited, removed or reordered',
+    "walk the hash chain and check it against the signed checkpoints (the server's file and any copies " +
+      'given); exit 1 and name where if any entry was edited, removed, reordered or the chain rewritten',
   )
-  .action(async () => {
-    const db = openConfiguredDatabase(config());
+  .option(
+    '--checkpoints <file>',
+    'also check against this checkpoint file (a copy an auditor kept); may be repeated',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option('--public-key <pem>', 'the checkpoint key to trust (PEM); default: the configured key file')
+  .action(async (opts: { checkpoints: string[]; publicKey?: string }) => {
+    const cfg = config();
+    const own = checkpointFile(cfg);
+    const files = [
+      ...(existsSync(own) ? [{ source: own, path: own }] : []),
+      ...opts.checkpoints.map((f) => ({ source: f, path: f })),
+    ];
+    for (const f of opts.checkpoints) if (!existsSync(f)) fail(new Error(`no checkpoint file at ${f}`));
+    const keyFile = opts.publicKey ?? checkpointKeyFile(cfg);
+    const publicKey = existsSync(keyFile) || opts.publicKey ? loadCheckpointPublicKey(keyFile) : null;
+    const db = openConfiguredDatabase(cfg);
     try {
-      const r = await verifyAuditChain(db.kysely);
-      if (r.ok) console.log(`audit chain intact: ${r.entries} entries`);
-      else {
+      const r = await verifyAuditAnchored(db.kysely, files, publicKey);
+      // The verdict first; the details after it.
+      console.log(r.ok ? `audit chain intact: ${r.entries} entries` : 'audit chain NOT intact');
+      if (!r.chain.ok)
         console.log(
-          `audit chain BROKEN at entry ${r.firstBad!.seq}${r.firstBad!.id ? ` (${r.firstBad!.id})` : ''}: ${r.firstBad!.problem}`,
+          `  BROKEN at entry ${r.chain.firstBad!.seq}${r.chain.firstBad!.id ? ` (${r.chain.firstBad!.id})` : ''}: ${r.chain.firstBad!.problem}`,
         );
-        process.exitCode = 1;
+      if (files.length === 0)
+        console.log('  no checkpoint file: the chain is not anchored outside the database');
+      for (const c of r.checkpoints) {
+        for (const p of c.problems) console.log(`  ${p}`);
+        if (c.ok)
+          console.log(
+            `  ${c.source}: ${c.checked} signed checkpoints match` +
+              (c.lastGood ? ` (newest: entry ${c.lastGood.seq} at ${c.lastGood.at})` : '') +
+              (c.unanchored ? `; ${c.unanchored} newer entries not yet anchored` : ''),
+          );
       }
+      if (!r.ok) process.exitCode = 1;
     } finally {
       await db.close();
     }
+  });
+audit
+  .command('public-key')
+  .description('print the public key that verifies audit checkpoints (PEM) and its id (made on first use)')
+  .action(() => {
+    const key = loadOrCreateCheckpointKey(checkpointKeyFile(config()));
+    process.stdout.write(key.publicKeyPem);
+    console.error(`key id (sha256 of the public key): ${key.keyId}`);
   });
 
 const recordings = program.command('recordings').description('recorded video: segment files and their index');

@@ -36,6 +36,8 @@ import { registerAuditRoutes } from '../api/audit.js';
 import { registerRecordingRoutes } from '../api/recordings.js';
 import { RecordingService, type RecordingServiceOptions } from '../recording/service.js';
 import { registerWebApp } from '../api/web.js';
+import { createAuditCheckpointer } from '../audit/checkpointer-setup.js';
+import type { AuditCheckpointer } from '../audit/checkpoints.js';
 
 export interface AppContext {
   config: Config;
@@ -49,6 +51,8 @@ export interface AppContext {
   recording: RecordingService;
   /** records an audit entry in a transaction of its own */
   audit(ctx: AuditContext, ev: AuditEvent): Promise<void>;
+  /** signs checkpoints of the audit chain's head into a file outside the database (null: switched off) */
+  auditCheckpoints: AuditCheckpointer | null;
 }
 
 export interface LiveServices {
@@ -164,12 +168,14 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     audit: async (actx, ev) => {
       await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
     },
+    auditCheckpoints: createAuditCheckpointer(opts.config, opts.db.kysely, opts.clock, app.log),
   };
   live.registry.start();
   app.addHook('onClose', async () => {
     await recording.close();
     await live.registry.closeAll('server_shutdown');
     await live.cameras.close();
+    await ctx.auditCheckpoints?.close();
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -213,5 +219,6 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerRecordingRoutes(app, ctx);
   await registerWebApp(app, ctx);
   await recording.start();
+  ctx.auditCheckpoints?.start();
   return { app, ctx };
 }
