@@ -23,6 +23,7 @@ import { systemClock } from '../shared/clock.js';
 import { RecordingsRepository } from '../storage/repositories/recordings.js';
 import { checkRecordings, describeReport } from '../recording/check.js';
 import { recordingDir } from '../recording/paths.js';
+import { describeHolder, tryLockRecordingDir } from '../recording/dir-lock.js';
 import { verifyExportPackage } from '../recording/export.js';
 import { loadExportPublicKey, loadOrCreateExportKey, publicKeyFromPem } from '../recording/export-key.js';
 
@@ -192,17 +193,35 @@ recordings
     'reconcile segment files and index rows (orphan files, missing files, sizes, sha256, hash chain); ' +
       'exit 1 when something is wrong',
   )
-  .option('--repair', 'index salvageable orphan files and finish interrupted deletes (never deletes video)')
+  .option(
+    '--repair',
+    'index salvageable orphan files and finish interrupted deletes (never deletes video); ' +
+      'refused (exit 75) while a server records the directory',
+  )
   .action(async (opts: { repair?: boolean }) => {
     const cfg = config();
+    const root = recordingDir(cfg);
+    // One owner per recording directory: --repair holds the lock for its whole run; a plain check
+    // only looks whether a server is recording here, and then reads only.
+    const attempt = tryLockRecordingDir(root, 'okno recordings check' + (opts.repair ? ' --repair' : ''));
+    if (!attempt.ok && opts.repair) {
+      console.log(`recordings check --repair REFUSED: ${describeHolder(root, attempt.holder)}`);
+      console.log('run `okno recordings check` (read-only) now, or stop that process first');
+      process.exitCode = 75;
+      return;
+    }
+    const lock = attempt.ok ? attempt.lock : undefined;
+    if (lock && !opts.repair) lock.release();
     const db = openConfiguredDatabase(cfg);
     try {
       const repo = new RecordingsRepository(db.kysely);
       const cameras = await db.kysely.selectFrom('cameras').select('id').execute();
-      const report = await checkRecordings(recordingDir(cfg), repo, systemClock, {
+      if (!attempt.ok) console.log(`read-only: ${describeHolder(root, attempt.holder)}`);
+      const report = await checkRecordings(root, repo, systemClock, {
         repair: opts.repair === true,
         verifyHashes: true,
         knownCameras: new Set(cameras.map((c) => c.id)),
+        live: !attempt.ok,
       });
       for (const line of describeReport(report)) console.log(line);
       if (report.actions.length > 0)
@@ -228,6 +247,7 @@ recordings
       if (unresolved) process.exitCode = 1;
     } finally {
       await db.close();
+      lock?.release();
     }
   });
 

@@ -19,6 +19,7 @@ import type { Gap } from '../storage/repositories/recordings.js';
 import { keyIdOf, type ExportSigningKey } from './export-key.js';
 import { fsyncDir, mkdirDurable } from './paths.js';
 import { readClip, type Clip, type Piece } from './playback.js';
+import { IN_PROGRESS_SEQ } from './recorder.js';
 import { END_OF_ARCHIVE, listTar, padding, tarHeader, TarFormatError } from './tar.js';
 
 export const EXPORT_FORMAT = 'okno-export/1';
@@ -48,8 +49,10 @@ export interface ExportManifest {
     start: string;
     end: string;
     bytes: number;
-    sha256: string;
+    /** null for a segment still being written when the export was made (it has no row yet) */
+    sha256: string | null;
     prevSha256: string | null;
+    inProgress?: boolean;
     usedBytes: [number, number];
   }[];
   gaps: { start: string; end: string | null; cause: GapCause }[];
@@ -157,8 +160,10 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
         start: iso(p.segment.startMs),
         end: iso(p.segment.endMs),
         bytes: p.segment.bytes,
-        sha256: p.segment.sha256,
+        // A segment still being written has no sha256 yet (its row comes when it closes).
+        sha256: p.segment.seq === IN_PROGRESS_SEQ ? null : p.segment.sha256,
         prevSha256: p.segment.prevSha256,
+        ...(p.segment.seq === IN_PROGRESS_SEQ ? { inProgress: true } : {}),
         usedBytes: [p.startOffset, p.endOffset],
       })),
       gaps: input.gaps.map((g) => ({

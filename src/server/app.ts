@@ -218,7 +218,12 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerAuditRoutes(app, ctx);
   await registerRecordingRoutes(app, ctx);
   await registerWebApp(app, ctx);
-  await recording.start();
+  try {
+    await recording.start();
+  } catch (e) {
+    await app.close(); // e.g. the recording directory is owned by another process: stop what started
+    throw e;
+  }
   ctx.auditCheckpoints?.start();
   return { app, ctx };
 }
