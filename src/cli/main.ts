@@ -254,7 +254,9 @@ recordings
 const exportCmd = program.command('export').description('signed export packages of recordings');
 exportCmd
   .command('verify')
-  .description("check an export package against the site's public key; exit 1 and name the altered part")
+  .description(
+    "check every file of an export package against the site's public key; the verdict first, then which part failed (manifest, signature, clip, key, README); exit 1 when altered",
+  )
   .argument('<file>', 'the .tar package')
   .option('--public-key <pem>', "the site's public key (PEM); default: the key in DATA_DIR")
   .action(async (file: string, opts: { publicKey?: string }) => {
@@ -262,14 +264,16 @@ exportCmd
       ? publicKeyFromPem(readFileSync(opts.publicKey))
       : loadExportPublicKey(config().dataDir);
     const r = await verifyExportPackage(file, key);
-    if (r.manifest)
+    // The verdict first; what the package says about itself only when its signature holds.
+    console.log(r.ok ? 'export intact' : 'export NOT intact');
+    for (const line of r.problems) console.log(`ALTERED  ${line}`);
+    for (const line of r.passed) console.log(`ok       ${line}`);
+    if (r.manifest && r.ok)
       console.log(
         `export ${r.manifest.exportId}: camera ${r.manifest.camera?.name}, ${r.manifest.range?.requested?.from} — ` +
           `${r.manifest.range?.requested?.to}, by ${r.manifest.requestedBy?.displayName} (${r.manifest.reason})`,
       );
-    for (const line of r.passed) console.log(`ok       ${line}`);
-    for (const line of r.problems) console.log(`ALTERED  ${line}`);
-    console.log(r.ok ? 'export intact' : 'export NOT intact');
+    else console.log('(what the package says about itself is not shown: it did not verify)');
     if (!r.ok) process.exitCode = 1;
   });
 exportCmd
