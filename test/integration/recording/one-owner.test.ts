@@ -25,6 +25,10 @@ import { sessionFor } from '../../support/app.js';
 import { skipWithoutRtspCamera, startRtspCamera, type RtspCamera } from '../../support/rtsp-camera.js';
 import { FakeClock, probe } from '../../unit/recording/helpers.js';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../../src/config/config.js';
+import { startServer } from '../../../src/server/serve.js';
 
 const execFileAsync = promisify(execFile);
 const skip = skipWithoutRtspCamera();
@@ -196,5 +200,45 @@ describe('one owner per recording directory (real RTSP camera)', { skip }, () =>
     assert.ok(rows.some((r) => r.id === playlistSegmentId));
     // And the directory is free again: a new owner takes it.
     t = await buildTestApp(db, { overrides: overrides() });
+  });
+});
+
+describe('a server that dies on a busy port', () => {
+  test('releases the recording directory it had taken, so the next start gets it', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'okno-busy-port-'));
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    const cfg = (p: number) =>
+      loadConfig({
+        env: {},
+        overrides: {
+          dataDir,
+          port: p,
+          logLevel: 'silent',
+          'recording.enabled': true,
+          'recording.minFreeBytes': 0,
+          'audit.checkpointSeconds': 0,
+        },
+      });
+    try {
+      await assert.rejects(startServer(cfg(port)), /EADDRINUSE/);
+      const running = await startServer(cfg(0));
+      try {
+        const again = await startServer(cfg(0)).then(
+          async (r) => {
+            await r.close();
+            return 'started';
+          },
+          (e: Error) => e.message,
+        );
+        assert.match(again, /in use by okno serve/, 'while one runs, a second is refused');
+      } finally {
+        await running.close();
+      }
+    } finally {
+      blocker.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
