@@ -14,6 +14,12 @@ import {
   type AuditRow,
 } from '../storage/repositories/audit-query.js';
 import { verifyAuditChain } from '../audit/audit-log.js';
+import {
+  checkpointBody,
+  checkpointFile,
+  readCheckpointFile,
+  verifyAgainstCheckpoints,
+} from '../audit/checkpoints.js';
 
 const Id = Type.String({ pattern: UUID_PATTERN });
 const Query = Type.Object(
@@ -163,7 +169,52 @@ export async function registerAuditRoutes(app: App, ctx: AppContext): Promise<vo
     async (req) => {
       const auth = requireAuth(req);
       if (!auth.roles.some((r) => r.role === 'auditor')) throw new AppError('not_found', 'nothing here');
-      return verifyAuditChain(ctx.db.kysely);
+      const chain = await verifyAuditChain(ctx.db.kysely);
+      const cp = ctx.auditCheckpoints;
+      if (!cp) return { ...chain, checkpoints: null };
+      const file = checkpointFile(ctx.config);
+      const verdict = await verifyAgainstCheckpoints(
+        ctx.db.kysely,
+        readCheckpointFile(file),
+        cp.key.publicKey,
+        'checkpoints',
+      );
+      return {
+        ...chain,
+        ok: chain.ok && verdict.ok,
+        checkpoints: {
+          ok: verdict.ok,
+          checked: verdict.checked,
+          lastGood: verdict.lastGood,
+          unanchored: verdict.unanchored,
+          problems: verdict.problems,
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/api/audit/checkpoint',
+    {
+      schema: {
+        summary: "The newest signed checkpoint of the audit chain's head, and the key that verifies it",
+        description:
+          'A signed statement (Ed25519) that the chain had `seq` entries with head hash `head` at `at`. ' +
+          'The signature covers `body`; keep copies to check the log later with `okno audit verify --checkpoints`.',
+        tags: ['audit'],
+      },
+    },
+    async (req) => {
+      const auth = requireAuth(req);
+      if (!auth.roles.some((r) => r.role === 'auditor')) throw new AppError('not_found', 'nothing here');
+      const cp = ctx.auditCheckpoints;
+      const latest = cp?.latest() ?? null;
+      return {
+        checkpoint: latest ? { ...latest, body: checkpointBody(latest) } : null,
+        publicKeyPem: cp?.key.publicKeyPem ?? null,
+        keyId: cp?.key.keyId ?? null,
+        intervalSeconds: ctx.config.audit.checkpointSeconds,
+      };
     },
   );
 }

@@ -28,7 +28,7 @@ import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import type { Weekday } from '../policy/facts.js';
 import { RecordingOperations } from '../recording/operations.js';
-import { readClip, readSegmentBytes, vodPlaylist } from '../recording/playback.js';
+import { fragmentStartsAt, readClip, readSegmentBytes, vodPlaylist } from '../recording/playback.js';
 
 const Uuid = Type.String({ pattern: UUID_PATTERN });
 const CameraParams = Type.Object({ cameraId: Uuid });
@@ -292,7 +292,7 @@ export async function registerRecordingRoutes(app: App, ctx: AppContext): Promis
     view: { from_at: string; to_at: string },
     segmentId: string,
   ) {
-    const seg = await ctx.recording.repo.segment(segmentId);
+    const seg = await ctx.recording.segment(cameraId, segmentId); // the one being written too
     if (
       !seg ||
       seg.cameraId !== cameraId ||
@@ -348,7 +348,10 @@ export async function registerRecordingRoutes(app: App, ctx: AppContext): Promis
       const seg = await segmentOfView(cameraId, view, req.params.segment);
       const [a, b] = req.params.range.replace('.m4s', '').split('-').map(Number) as [number, number];
       const points = new Set([...seg.keyframes.map(([o]) => o), seg.bytes]);
-      if (!(b > a) || !points.has(a) || !points.has(b) || a < seg.initBytes)
+      // A playlist made while the segment was written ends its last part where the file ended then:
+      // a fragment boundary, not a keyframe.
+      const end = points.has(b) || (b < seg.bytes && (await fragmentStartsAt(ctx.recording.root, seg, b)));
+      if (!(b > a) || !points.has(a) || !end || b > seg.bytes || a < seg.initBytes)
         throw new AppError('not_found', 'no such part');
       const data = await readSegmentBytes(ctx.recording.root, seg, a, b);
       await ops.served(streamId, data.length);

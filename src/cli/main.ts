@@ -3,12 +3,19 @@
  * the file named by --config or OKNO_CONFIG; it is validated before anything else runs.
  */
 import { Command, Option } from 'commander';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, configReference, loadConfig, redactedConfig, type Config } from '../config/config.js';
 import { migrateToLatest } from '../storage/db.js';
 import { openConfiguredDatabase, startServer } from '../server/serve.js';
-import { recordAudit, SYSTEM_CONTEXT, verifyAuditChain } from '../audit/audit-log.js';
+import { recordAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js';
+import {
+  checkpointFile,
+  checkpointKeyFile,
+  loadCheckpointPublicKey,
+  loadOrCreateCheckpointKey,
+  verifyAuditAnchored,
+} from '../audit/checkpoints.js';
 import { seedDemo } from '../demo/seed.js';
 import { DEMO_PEOPLE } from '../demo/people.js';
 import { devIssuer } from '../identity/dev-provider-info.js';
@@ -16,6 +23,7 @@ import { systemClock } from '../shared/clock.js';
 import { RecordingsRepository } from '../storage/repositories/recordings.js';
 import { checkRecordings, describeReport } from '../recording/check.js';
 import { recordingDir } from '../recording/paths.js';
+import { describeHolder, tryLockRecordingDir } from '../recording/dir-lock.js';
 import { verifyExportPackage } from '../recording/export.js';
 import { loadExportPublicKey, loadOrCreateExportKey, publicKeyFromPem } from '../recording/export-key.js';
 import { verifyInspections } from '../inspections/verify-cli.js';
@@ -128,22 +136,58 @@ const audit = program.command('audit').description('the tamper-evident audit log
 audit
   .command('verify')
   .description(
-    'walk the hash chain; exit 1 and name the first bad entry if any was edited, removed or reordered',
+    "walk the hash chain and check it against the signed checkpoints (the server's file and any copies " +
+      'given); exit 1 and name where if any entry was edited, removed, reordered or the chain rewritten',
   )
-  .action(async () => {
-    const db = openConfiguredDatabase(config());
+  .option(
+    '--checkpoints <file>',
+    'also check against this checkpoint file (a copy an auditor kept); may be repeated',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option('--public-key <pem>', 'the checkpoint key to trust (PEM); default: the configured key file')
+  .action(async (opts: { checkpoints: string[]; publicKey?: string }) => {
+    const cfg = config();
+    const own = checkpointFile(cfg);
+    const files = [
+      ...(existsSync(own) ? [{ source: own, path: own }] : []),
+      ...opts.checkpoints.map((f) => ({ source: f, path: f })),
+    ];
+    for (const f of opts.checkpoints) if (!existsSync(f)) fail(new Error(`no checkpoint file at ${f}`));
+    const keyFile = opts.publicKey ?? checkpointKeyFile(cfg);
+    const publicKey = existsSync(keyFile) || opts.publicKey ? loadCheckpointPublicKey(keyFile) : null;
+    const db = openConfiguredDatabase(cfg);
     try {
-      const r = await verifyAuditChain(db.kysely);
-      if (r.ok) console.log(`audit chain intact: ${r.entries} entries`);
-      else {
+      const r = await verifyAuditAnchored(db.kysely, files, publicKey);
+      // The verdict first; the details after it.
+      console.log(r.ok ? `audit chain intact: ${r.entries} entries` : 'audit chain NOT intact');
+      if (!r.chain.ok)
         console.log(
-          `audit chain BROKEN at entry ${r.firstBad!.seq}${r.firstBad!.id ? ` (${r.firstBad!.id})` : ''}: ${r.firstBad!.problem}`,
+          `  BROKEN at entry ${r.chain.firstBad!.seq}${r.chain.firstBad!.id ? ` (${r.chain.firstBad!.id})` : ''}: ${r.chain.firstBad!.problem}`,
         );
-        process.exitCode = 1;
+      if (files.length === 0)
+        console.log('  no checkpoint file: the chain is not anchored outside the database');
+      for (const c of r.checkpoints) {
+        for (const p of c.problems) console.log(`  ${p}`);
+        if (c.ok)
+          console.log(
+            `  ${c.source}: ${c.checked} signed checkpoints match` +
+              (c.lastGood ? ` (newest: entry ${c.lastGood.seq} at ${c.lastGood.at})` : '') +
+              (c.unanchored ? `; ${c.unanchored} newer entries not yet anchored` : ''),
+          );
       }
+      if (!r.ok) process.exitCode = 1;
     } finally {
       await db.close();
     }
+  });
+audit
+  .command('public-key')
+  .description('print the public key that verifies audit checkpoints (PEM) and its id (made on first use)')
+  .action(() => {
+    const key = loadOrCreateCheckpointKey(checkpointKeyFile(config()));
+    process.stdout.write(key.publicKeyPem);
+    console.error(`key id (sha256 of the public key): ${key.keyId}`);
   });
 
 const recordings = program.command('recordings').description('recorded video: segment files and their index');
@@ -153,17 +197,35 @@ recordings
     'reconcile segment files and index rows (orphan files, missing files, sizes, sha256, hash chain); ' +
       'exit 1 when something is wrong',
   )
-  .option('--repair', 'index salvageable orphan files and finish interrupted deletes (never deletes video)')
+  .option(
+    '--repair',
+    'index salvageable orphan files and finish interrupted deletes (never deletes video); ' +
+      'refused (exit 75) while a server records the directory',
+  )
   .action(async (opts: { repair?: boolean }) => {
     const cfg = config();
+    const root = recordingDir(cfg);
+    // One owner per recording directory: --repair holds the lock for its whole run; a plain check
+    // only looks whether a server is recording here, and then reads only.
+    const attempt = tryLockRecordingDir(root, 'okno recordings check' + (opts.repair ? ' --repair' : ''));
+    if (!attempt.ok && opts.repair) {
+      console.log(`recordings check --repair REFUSED: ${describeHolder(root, attempt.holder)}`);
+      console.log('run `okno recordings check` (read-only) now, or stop that process first');
+      process.exitCode = 75;
+      return;
+    }
+    const lock = attempt.ok ? attempt.lock : undefined;
+    if (lock && !opts.repair) lock.release();
     const db = openConfiguredDatabase(cfg);
     try {
       const repo = new RecordingsRepository(db.kysely);
       const cameras = await db.kysely.selectFrom('cameras').select('id').execute();
-      const report = await checkRecordings(recordingDir(cfg), repo, systemClock, {
+      if (!attempt.ok) console.log(`read-only: ${describeHolder(root, attempt.holder)}`);
+      const report = await checkRecordings(root, repo, systemClock, {
         repair: opts.repair === true,
         verifyHashes: true,
         knownCameras: new Set(cameras.map((c) => c.id)),
+        live: !attempt.ok,
       });
       for (const line of describeReport(report)) console.log(line);
       if (report.actions.length > 0)
@@ -189,13 +251,16 @@ recordings
       if (unresolved) process.exitCode = 1;
     } finally {
       await db.close();
+      lock?.release();
     }
   });
 
 const exportCmd = program.command('export').description('signed export packages of recordings');
 exportCmd
   .command('verify')
-  .description("check an export package against the site's public key; exit 1 and name the altered part")
+  .description(
+    "check every file of an export package against the site's public key; the verdict first, then which part failed (manifest, signature, clip, key, README); exit 1 when altered",
+  )
   .argument('<file>', 'the .tar package')
   .option('--public-key <pem>', "the site's public key (PEM); default: the key in DATA_DIR")
   .action(async (file: string, opts: { publicKey?: string }) => {
@@ -203,14 +268,16 @@ exportCmd
       ? publicKeyFromPem(readFileSync(opts.publicKey))
       : loadExportPublicKey(config().dataDir);
     const r = await verifyExportPackage(file, key);
-    if (r.manifest)
+    // The verdict first; what the package says about itself only when its signature holds.
+    console.log(r.ok ? 'export intact' : 'export NOT intact');
+    for (const line of r.problems) console.log(`ALTERED  ${line}`);
+    for (const line of r.passed) console.log(`ok       ${line}`);
+    if (r.manifest && r.ok)
       console.log(
         `export ${r.manifest.exportId}: camera ${r.manifest.camera?.name}, ${r.manifest.range?.requested?.from} — ` +
           `${r.manifest.range?.requested?.to}, by ${r.manifest.requestedBy?.displayName} (${r.manifest.reason})`,
       );
-    for (const line of r.passed) console.log(`ok       ${line}`);
-    for (const line of r.problems) console.log(`ALTERED  ${line}`);
-    console.log(r.ok ? 'export intact' : 'export NOT intact');
+    else console.log('(what the package says about itself is not shown: it did not verify)');
     if (!r.ok) process.exitCode = 1;
   });
 exportCmd

@@ -263,6 +263,26 @@ export const SETTINGS = [
     default: 120,
     help: 'how long a signed link to an inspection photo works',
   },
+  {
+    key: 'audit.checkpointSeconds',
+    kind: 'int',
+    min: 0,
+    max: 24 * 3600,
+    default: 60,
+    help: "how often the server signs a checkpoint of the audit chain's head (0: never; see docs/design/audit-anchoring.md)",
+  },
+  {
+    key: 'audit.checkpointFile',
+    kind: 'string',
+    default: undefined,
+    help: 'append-only file of signed audit checkpoints, outside the database; default DATA_DIR/audit-checkpoints.jsonl',
+  },
+  {
+    key: 'audit.checkpointKeyFile',
+    kind: 'string',
+    default: undefined,
+    help: 'Ed25519 key that signs audit checkpoints (PKCS#8 PEM, made on first use, 0600); default DATA_DIR/audit-checkpoint-key.pem',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -321,6 +341,11 @@ export interface Config {
     readonly skewFlagSeconds: number;
     readonly skewRefuseHours: number;
     readonly linkSeconds: number;
+  };
+  readonly audit: {
+    readonly checkpointSeconds: number;
+    readonly checkpointFile: string | undefined;
+    readonly checkpointKeyFile: string | undefined;
   };
 }
 

@@ -18,6 +18,7 @@ import { newId } from '../shared/ids.js';
 import type { RecordingsRepository } from '../storage/repositories/recordings.js';
 import { isCameraDirName, isDayDirName, parseSegmentRelPath } from './paths.js';
 import { deleteSegment } from './retention.js';
+import { isLockFileName } from './dir-lock.js';
 import { inspectSegmentFile, salvageSegmentFile } from './salvage.js';
 import { appendSegmentRow } from './segment-index.js';
 
@@ -28,6 +29,11 @@ export interface CheckOptions {
   verifyHashes: boolean;
   /** Camera ids that exist (orphans of other cameras are reported, not indexed). */
   knownCameras?: ReadonlySet<string>;
+  /**
+   * Another process records this directory right now (its lock is held): read only, and the newest
+   * file without a row of each camera is the segment being written, reported as in progress.
+   */
+  live?: boolean;
 }
 
 export interface CheckReport {
@@ -40,6 +46,8 @@ export interface CheckReport {
   chainBreaks: { cameraId: string; seq: number; path: string }[];
   unfinishedDeletes: { segmentId: string; path: string; action: string }[];
   foreignFiles: string[];
+  /** segments being written by the running recorder (a live directory): not orphans */
+  inProgress: { path: string; bytes: number }[];
   /** What repair did, one line each. */
   actions: string[];
 }
@@ -67,6 +75,7 @@ async function listFiles(root: string): Promise<{ segments: Map<string, number>;
     throw e;
   }
   for (const cam of cams) {
+    if (isLockFileName(cam)) continue;
     const camDir = path.join(root, cam);
     if (!isCameraDirName(cam) || !(await stat(camDir)).isDirectory()) {
       foreign.push(cam);
@@ -111,8 +120,10 @@ export async function checkRecordings(
     chainBreaks: [],
     unfinishedDeletes: [],
     foreignFiles: [],
+    inProgress: [],
     actions: [],
   };
+  if (opts.live && opts.repair) throw new Error('a live recording directory is checked read-only');
   const rows = await repo.allSegments();
   const { segments: files, foreign } = await listFiles(root);
   report.files = files.size;
@@ -159,7 +170,13 @@ export async function checkRecordings(
         ? a.where.startMs - b.where.startMs
         : a.where.cameraId.localeCompare(b.where.cameraId),
     );
+  const newestOrphan = new Map<string, string>();
+  for (const { p, where } of orphans) newestOrphan.set(where.cameraId, p);
   for (const { p, where } of orphans) {
+    if (opts.live && newestOrphan.get(where.cameraId) === p) {
+      report.inProgress.push({ path: p, bytes: files.get(p) ?? 0 });
+      continue;
+    }
     if (!opts.repair) {
       const r = await inspectSegmentFile(root, p);
       report.orphans.push({
@@ -218,6 +235,8 @@ export async function checkRecordings(
 /** One line per finding, for the CLI and the log. */
 export function describeReport(r: CheckReport): string[] {
   const lines = [`${r.files} segment files, ${r.rows} index rows`];
+  for (const s of r.inProgress)
+    lines.push(`in progress: ${s.path} (${s.bytes} bytes so far, being written by the running server)`);
   for (const o of r.orphans) lines.push(`file without a row: ${o.path} — ${o.action}`);
   for (const d of r.unfinishedDeletes) lines.push(`interrupted delete: ${d.path} — ${d.action}`);
   for (const m of r.missingFiles) lines.push(`row without its file: ${m.path} (segment ${m.segmentId})`);

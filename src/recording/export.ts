@@ -19,12 +19,18 @@ import type { Gap } from '../storage/repositories/recordings.js';
 import { keyIdOf, type ExportSigningKey } from './export-key.js';
 import { fsyncDir, mkdirDurable } from './paths.js';
 import { readClip, type Clip, type Piece } from './playback.js';
+import { IN_PROGRESS_SEQ } from './recorder.js';
 import { END_OF_ARCHIVE, listTar, padding, tarHeader, TarFormatError } from './tar.js';
 
 export const EXPORT_FORMAT = 'okno-export/1';
 export const CLIP_NAME = 'clip.mp4';
 export const MANIFEST_NAME = 'manifest.json';
 export const SIGNATURE_NAME = 'manifest.sig';
+export const KEY_NAME = 'public-key.pem';
+export const README_NAME = 'README.txt';
+/** `sha256sum` line of manifest.json: tells an altered manifest from an altered signature */
+export const MANIFEST_SUM_NAME = 'manifest.json.sha256';
+const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export interface ExportManifest {
   format: typeof EXPORT_FORMAT;
@@ -48,12 +54,16 @@ export interface ExportManifest {
     start: string;
     end: string;
     bytes: number;
-    sha256: string;
+    /** null for a segment still being written when the export was made (it has no row yet) */
+    sha256: string | null;
     prevSha256: string | null;
+    inProgress?: boolean;
     usedBytes: [number, number];
   }[];
   gaps: { start: string; end: string | null; cause: GapCause }[];
   signature: { algorithm: 'Ed25519'; keyId: string; file: typeof SIGNATURE_NAME };
+  /** sha256 of the package's other files (README.txt, public-key.pem), so the signature covers them */
+  files?: Record<string, string>;
 }
 
 export interface ExportInput {
@@ -90,6 +100,7 @@ Files
   ${CLIP_NAME}        the video as recorded (fragmented MP4, not re-encoded)
   ${MANIFEST_NAME}   what this export contains, with the sha256 of the video and of every segment
   ${SIGNATURE_NAME}    Ed25519 signature of ${MANIFEST_NAME} by the site's export key
+  ${MANIFEST_SUM_NAME}  sha256 of ${MANIFEST_NAME} (tells an altered manifest from an altered signature)
   public-key.pem   the site's public key, key id ${m.signature.keyId}
                    (compare it with the key the site publishes: \`okno export public-key\`)
 
@@ -157,8 +168,10 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
         start: iso(p.segment.startMs),
         end: iso(p.segment.endMs),
         bytes: p.segment.bytes,
-        sha256: p.segment.sha256,
+        // A segment still being written has no sha256 yet (its row comes when it closes).
+        sha256: p.segment.seq === IN_PROGRESS_SEQ ? null : p.segment.sha256,
         prevSha256: p.segment.prevSha256,
+        ...(p.segment.seq === IN_PROGRESS_SEQ ? { inProgress: true } : {}),
         usedBytes: [p.startOffset, p.endOffset],
       })),
       gaps: input.gaps.map((g) => ({
@@ -168,13 +181,17 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
       })),
       signature: { algorithm: 'Ed25519', keyId: input.key.keyId, file: SIGNATURE_NAME },
     };
+    const readmeBytes = Buffer.from(readme(manifest), 'utf8');
+    const keyBytes = Buffer.from(input.key.publicKeyPem, 'utf8');
+    manifest.files = { [README_NAME]: sha256Hex(readmeBytes), [KEY_NAME]: sha256Hex(keyBytes) };
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
     const signature = sign(null, manifestBytes, input.key.privateKey);
     const members: [string, Buffer][] = [
       [MANIFEST_NAME, manifestBytes],
       [SIGNATURE_NAME, signature],
-      ['public-key.pem', Buffer.from(input.key.publicKeyPem, 'utf8')],
-      ['README.txt', Buffer.from(readme(manifest), 'utf8')],
+      [MANIFEST_SUM_NAME, Buffer.from(`${sha256Hex(manifestBytes)}  ${MANIFEST_NAME}\n`, 'utf8')],
+      [KEY_NAME, keyBytes],
+      [README_NAME, readmeBytes],
     ];
     for (const [name, data] of members) {
       await put(tarHeader(name, data.length, mtime));
@@ -237,23 +254,67 @@ export async function verifyExportPackage(file: string, publicKey: KeyObject): P
     if (!manifestBytes || !signature || !clip) return report;
 
     const keyId = keyIdOf(publicKey);
-    const signed = verify(null, manifestBytes, publicKey, signature);
-    if (signed) report.passed.push(`${MANIFEST_NAME}: signature valid (Ed25519, key ${keyId.slice(0, 16)}…)`);
-    else
-      report.problems.push(
-        `${MANIFEST_NAME}: the signature does not match — the manifest or its signature was altered, ` +
-          `or it was not signed by key ${keyId.slice(0, 16)}…`,
-      );
+    const signed = signature.length === 64 && verify(null, manifestBytes, publicKey, signature);
     let manifest: ExportManifest | undefined;
     try {
       manifest = JSON.parse(manifestBytes.toString('utf8')) as ExportManifest;
     } catch {
+      manifest = undefined;
+    }
+    const sum = (await readMember(MANIFEST_SUM_NAME))?.toString('utf8').split(/\s+/)[0];
+    const manifestSha = sha256Hex(manifestBytes);
+    if (signed) report.passed.push(`${MANIFEST_NAME}: signature valid (Ed25519, key ${keyId.slice(0, 16)}…)`);
+    else if (signature.length !== 64)
+      report.problems.push(`${SIGNATURE_NAME}: not an Ed25519 signature (${signature.length} bytes, not 64)`);
+    else if (manifest?.signature?.keyId && manifest.signature.keyId !== keyId)
+      report.problems.push(
+        `${SIGNATURE_NAME}: made with key ${manifest.signature.keyId.slice(0, 16)}…, not the trusted key ${keyId.slice(0, 16)}… (another site's export, or the wrong key)`,
+      );
+    else if (sum && sum !== manifestSha)
+      report.problems.push(
+        `${MANIFEST_NAME}: altered — its sha256 differs from the one written at export, and the signature no longer matches it`,
+      );
+    else if (sum)
+      report.problems.push(
+        `${SIGNATURE_NAME}: altered — ${MANIFEST_NAME} is as written at export, but the signature does not match it`,
+      );
+    else
+      report.problems.push(
+        `${MANIFEST_NAME} or ${SIGNATURE_NAME}: the signature does not match — one of them was altered, ` +
+          `or it was not signed by key ${keyId.slice(0, 16)}…`,
+      );
+    if (!manifest) {
       report.problems.push(`${MANIFEST_NAME}: not valid JSON`);
       return report;
     }
-    report.manifest = manifest;
+    if (signed) report.manifest = manifest;
     if (signed && manifest.signature?.keyId !== keyId)
       report.problems.push(`${MANIFEST_NAME}: names signing key ${String(manifest.signature?.keyId)}`);
+    const trust = signed ? 'the signed manifest' : 'the (unverified) manifest';
+
+    // Every other file: covered by the manifest, or not expected at all.
+    const known = new Set([
+      CLIP_NAME,
+      MANIFEST_NAME,
+      SIGNATURE_NAME,
+      MANIFEST_SUM_NAME,
+      KEY_NAME,
+      README_NAME,
+    ]);
+    for (const m of members)
+      if (!known.has(m.name))
+        report.problems.push(`${m.name}: not part of an Okno export (added to the package)`);
+    for (const name of [README_NAME, KEY_NAME]) {
+      const data = await readMember(name);
+      const expected = manifest.files?.[name];
+      if (!data) report.problems.push(`${name}: missing from the package`);
+      else if (!expected) report.problems.push(`${name}: not covered by ${trust} (an older package format)`);
+      else if (sha256Hex(data) !== expected)
+        report.problems.push(`${name}: altered — its sha256 differs from ${trust}`);
+      else report.passed.push(`${name}: sha256 matches ${trust}`);
+    }
+    if (sum !== undefined && sum !== manifestSha && signed)
+      report.problems.push(`${MANIFEST_SUM_NAME}: altered (the signed manifest's sha256 is ${manifestSha})`);
 
     const hash = createHash('sha256');
     const buf = Buffer.alloc(1024 * 1024);
@@ -266,7 +327,6 @@ export async function verifyExportPackage(file: string, publicKey: KeyObject): P
     }
     const clipSha = hash.digest('hex');
     const expected = manifest.video?.sha256;
-    const trust = signed ? 'the signed manifest' : 'the (unverified) manifest';
     if (clip.size !== manifest.video?.bytes)
       report.problems.push(
         `${CLIP_NAME}: ${clip.size} bytes, ${trust} says ${String(manifest.video?.bytes)}`,

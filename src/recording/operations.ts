@@ -462,7 +462,8 @@ export class RecordingOperations {
   async piecesOf(view: Pick<ViewRow, 'camera_id' | 'from_at' | 'to_at'>): Promise<Piece[]> {
     const fromMs = Date.parse(view.from_at);
     const toMs = Date.parse(view.to_at);
-    const segments = await this.service.repo.segmentsOverlapping(view.camera_id, fromMs, toMs);
+    // The segment being written is included, up to its last written fragment.
+    const segments = await this.service.segmentsOverlapping(view.camera_id, fromMs, toMs);
     return planPieces(segments, fromMs, toMs);
   }
 

@@ -255,3 +255,10 @@ export async function readSegmentBytes(
 ): Promise<Buffer> {
   return readAt(path.join(root, seg.path), start, end - start);
 }
+
+/** Whether a `moof` box (a fragment) starts at `offset` of the segment file. */
+export async function fragmentStartsAt(root: string, seg: Segment, offset: number): Promise<boolean> {
+  if (offset < seg.initBytes) return false;
+  const head = await readAt(path.join(root, seg.path), offset, 8).catch(() => Buffer.alloc(0));
+  return head.length === 8 && head.toString('latin1', 4, 8) === 'moof';
+}

@@ -21,7 +21,7 @@ import type { Fragment, InitSegment } from '../media/fmp4.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { GapCause } from '../storage/schema.js';
-import type { RecordingsRepository } from '../storage/repositories/recordings.js';
+import type { RecordingsRepository, Segment } from '../storage/repositories/recordings.js';
 import { fragmentMs } from './fmp4-file.js';
 import { SegmentWriter } from './segment-writer.js';
 import { salvageSegmentFile } from './salvage.js';
@@ -29,6 +29,8 @@ import { appendSegmentRow } from './segment-index.js';
 
 /** Holes between segments of different runs up to this long are timing jitter, not lost video. */
 export const GAP_TOLERANCE_MS = 250;
+/** The seq of a segment that has no index row yet (rows start at 1). */
+export const IN_PROGRESS_SEQ = 0;
 /** Media time running this far behind the wall clock re-anchors the run (at a keyframe). */
 const MAX_LAG_MS = 3000;
 /** …or this far ahead of it. */
@@ -75,6 +77,8 @@ interface Timed {
 }
 
 interface Current {
+  /** the id its index row will have; playback of the segment while it is written uses it */
+  id: string;
   writer: SegmentWriter;
   run: RunClock;
   firstMediaMs: number;
@@ -122,6 +126,8 @@ export class CameraRecorder {
   private buffer: Timed[] = [];
   private bufferBytes = 0;
   private cur: Current | undefined;
+  /** closed segments whose index row is not written yet */
+  private readonly closing = new Map<string, Segment>();
   /** End of the last closed segment (from the index at start), and the run it belonged to. */
   private closedEndMs: number | undefined;
   private closedRun: RunClock | undefined;
@@ -367,13 +373,19 @@ export class CameraRecorder {
       this.beginSegment(t);
     }
     const cur = this.cur!;
-    cur.writer.append(t.data, t.keyframe, t.mediaMs - cur.firstMediaMs);
+    cur.writer.append(
+      t.data,
+      t.keyframe,
+      t.mediaMs - cur.firstMediaMs,
+      t.mediaMs + t.durMs - cur.firstMediaMs,
+    );
     cur.lastMediaEndMs = Math.max(cur.lastMediaEndMs, t.mediaMs + t.durMs);
   }
 
   private beginSegment(t: Timed): void {
     const lastEnd = this.closedEndMs;
     const cur: Current = {
+      id: newId(),
       writer: undefined as unknown as SegmentWriter,
       run: t.run,
       firstMediaMs: t.mediaMs,
@@ -477,11 +489,57 @@ export class CameraRecorder {
       const gapEnd = Math.max(c.gapStartMs, startMs);
       this.enqueue(() => this.opts.repo.closeGap(gapId, gapEnd));
     }
-    this.enqueue(() => this.finalize(c.writer, startMs, endMs, c.run.id));
+    const closing = this.unindexedOf(c.id, c.writer, startMs, c.run.id);
+    if (closing) this.closing.set(c.id, { ...closing, endMs });
+    this.enqueue(() =>
+      this.finalize(c.writer, startMs, endMs, c.run.id, c.id).finally(() => this.closing.delete(c.id)),
+    );
+  }
+
+  private unindexedOf(id: string, w: SegmentWriter, startMs: number, runId: string): Segment | undefined {
+    const s = w.written();
+    if (!s) return undefined;
+    return {
+      id,
+      cameraId: this.cameraId,
+      seq: IN_PROGRESS_SEQ,
+      runId,
+      startMs,
+      endMs: startMs + s.endOffsetMs,
+      path: s.relPath,
+      bytes: s.bytes,
+      initBytes: s.initBytes,
+      sha256: '',
+      prevSha256: null,
+      keyframes: s.keyframes,
+      fragments: s.fragments,
+      recovered: false,
+      state: 'ok',
+    };
+  }
+
+  /**
+   * Segments with video on disk but no index row yet: the one being written (up to its last written
+   * fragment) and any closed one whose row is being written. Playback and export include them.
+   */
+  unindexedSegments(): Segment[] {
+    const out = [...this.closing.values()];
+    const c = this.cur;
+    if (c) {
+      const s = this.unindexedOf(c.id, c.writer, this.segmentStart(c), c.run.id);
+      if (s) out.push(s);
+    }
+    return out;
   }
 
   /** fsync file and directory, then the row: the create invariant. */
-  private async finalize(w: SegmentWriter, startMs: number, endMs: number, runId: string): Promise<void> {
+  private async finalize(
+    w: SegmentWriter,
+    startMs: number,
+    endMs: number,
+    runId: string,
+    id: string,
+  ): Promise<void> {
     if (w.fragmentCount === 0) {
       await w.abandon();
       return;
@@ -518,6 +576,7 @@ export class CameraRecorder {
     await appendSegmentRow(
       this.opts.repo,
       {
+        id,
         cameraId: this.cameraId,
         runId,
         startMs,

@@ -6,7 +6,10 @@
 import type { RecordingsRepository, Segment } from '../storage/repositories/recordings.js';
 import { newId } from '../shared/ids.js';
 
-export type NewSegment = Omit<Segment, 'id' | 'seq' | 'prevSha256' | 'state'>;
+export type NewSegment = Omit<Segment, 'id' | 'seq' | 'prevSha256' | 'state'> & {
+  /** the id it had while it was written (playlists made then keep working); default a new one */
+  id?: string;
+};
 
 export async function appendSegmentRow(
   repo: RecordingsRepository,
@@ -18,7 +21,7 @@ export async function appendSegmentRow(
     const last = await repo.lastSegment(s.cameraId);
     const row: Segment = {
       ...s,
-      id: newId(),
+      id: s.id ?? newId(),
       seq: (last?.seq ?? 0) + 1,
       prevSha256: last?.sha256 ?? null,
       state: 'ok',

@@ -42,6 +42,8 @@ export class SegmentWriter {
   private readonly initBytes: number;
   private readonly keyframes: [number, number][] = [];
   private fragments = 0;
+  private fragmentsWritten = 0;
+  private writtenEndMs = 0;
   private failure: Error | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -77,17 +79,49 @@ export class SegmentWriter {
     return this.failure;
   }
 
-  /** Appends a fragment; `offsetMs` is its start relative to the segment start (for seek points). */
-  append(data: Buffer, keyframe: boolean, offsetMs: number): void {
+  /**
+   * Appends a fragment; `offsetMs` is its start relative to the segment start (for seek points),
+   * `endOffsetMs` its end (for reading the segment while it is written).
+   */
+  append(data: Buffer, keyframe: boolean, offsetMs: number, endOffsetMs = offsetMs): void {
     if (this.finished || this.failure) return;
     if (keyframe) this.keyframes.push([this.bytesQueued, Math.round(offsetMs)]);
     this.fragments++;
     this.bytesQueued += data.length;
     this.hash.update(data);
+    const fragments = this.fragments;
     this.enqueue(async (fh) => {
       await writeAll(fh, data);
       this.bytesWritten += data.length;
+      this.writtenEndMs = Math.round(endOffsetMs);
+      this.fragmentsWritten = fragments;
     });
+  }
+
+  /**
+   * What is in the file so far (whole fragments handed to write(); readers see them in the page
+   * cache): for playback and export of the segment being written. Undefined before the first fragment.
+   */
+  written():
+    | {
+        relPath: string;
+        bytes: number;
+        initBytes: number;
+        keyframes: [number, number][];
+        endOffsetMs: number;
+        fragments: number;
+      }
+    | undefined {
+    if (!this.relPathValue || this.fragmentsWritten === 0 || this.failure) return undefined;
+    const bytes = this.bytesWritten;
+    return {
+      relPath: this.relPathValue,
+      bytes,
+      initBytes: this.initBytes,
+      keyframes: this.keyframes.filter(([o]) => o < bytes),
+      endOffsetMs: this.writtenEndMs,
+      fragments: this.fragmentsWritten,
+    };
   }
 
   /** Waits for every write, fsyncs file and directory; resolves with what the index row needs. */

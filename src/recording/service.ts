@@ -19,7 +19,7 @@ import { appendAudit, recordAudit, SYSTEM_CONTEXT } from '../audit/audit-log.js'
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { Database, GapCause } from '../storage/schema.js';
-import { RecordingsRepository } from '../storage/repositories/recordings.js';
+import { RecordingsRepository, type Segment } from '../storage/repositories/recordings.js';
 import {
   RecordingPolicyRepository,
   type RecordingCamera,
@@ -28,6 +28,7 @@ import { CameraSourcesRepository } from '../storage/repositories/camera-sources.
 import { checkRecordings, describeReport, type CheckReport } from './check.js';
 import { DiskGuard, statfsFreeBytes, type FreeBytes } from './disk-guard.js';
 import { recordingDir } from './paths.js';
+import { RecordingDirBusyError, tryLockRecordingDir, type DirLock } from './dir-lock.js';
 import { decideRecording, inWorkingHours } from './policy.js';
 import { CameraRecorder, type RecorderStatus } from './recorder.js';
 import {
@@ -84,6 +85,7 @@ export class RecordingService {
   private running = false;
   private closed = false;
   private lastRecovery: CheckReport | undefined;
+  private dirLock: DirLock | undefined;
 
   constructor(private readonly opts: RecordingServiceOptions) {
     this.root = recordingDir(opts.config);
@@ -101,6 +103,11 @@ export class RecordingService {
   /** Startup recovery, then the policy tick and the sweeper (when recording is enabled here). */
   async start(opts: { timers?: boolean } = {}): Promise<CheckReport | undefined> {
     if (!this.enabled || this.running) return undefined;
+    // One owner per recording directory: no recovery (which salvages files without rows) while
+    // another process may be writing them.
+    const attempt = tryLockRecordingDir(this.root, 'okno serve', this.opts.clock.now());
+    if (!attempt.ok) throw new RecordingDirBusyError(this.root, attempt.holder);
+    this.dirLock = attempt.lock;
     this.running = true;
     this.lastRecovery = await this.recover();
     await this.tick();
@@ -152,6 +159,8 @@ export class RecordingService {
       e.release?.();
     }
     this.entries.clear();
+    this.dirLock?.release();
+    this.dirLock = undefined;
   }
 
   /** Every queued segment and gap write of every camera is done (tests). */
@@ -162,6 +171,28 @@ export class RecordingService {
 
   recorder(cameraId: string): CameraRecorder | undefined {
     return this.entries.get(cameraId)?.recorder;
+  }
+
+  /**
+   * The camera's segments in [fromMs, toMs), oldest first: the index's, and those this process is
+   * writing (or indexing) right now, up to their last written fragment.
+   */
+  async segmentsOverlapping(cameraId: string, fromMs: number, toMs: number): Promise<Segment[]> {
+    const indexed = await this.repo.segmentsOverlapping(cameraId, fromMs, toMs);
+    const ids = new Set(indexed.map((s) => s.id));
+    const more = this.unindexed(cameraId).filter(
+      (s) => !ids.has(s.id) && s.endMs > fromMs && s.startMs < toMs,
+    );
+    return more.length ? [...indexed, ...more].sort((a, b) => a.startMs - b.startMs) : indexed;
+  }
+
+  /** A segment by id: from the index, or one this process is writing. */
+  async segment(cameraId: string, id: string): Promise<Segment | undefined> {
+    return (await this.repo.segment(id)) ?? this.unindexed(cameraId).find((s) => s.id === id);
+  }
+
+  private unindexed(cameraId: string): Segment[] {
+    return this.entries.get(cameraId)?.recorder.unindexedSegments() ?? [];
   }
 
   status(): {

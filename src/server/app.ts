@@ -44,6 +44,8 @@ import { RecordingService, type RecordingServiceOptions } from '../recording/ser
 import { registerWebApp } from '../api/web.js';
 import { registerAttendanceRoutes } from '../api/attendance.js';
 import { registerInspectionRoutes } from '../api/inspections.js';
+import { createAuditCheckpointer } from '../audit/checkpointer-setup.js';
+import type { AuditCheckpointer } from '../audit/checkpoints.js';
 
 export interface AppContext {
   config: Config;
@@ -57,6 +59,8 @@ export interface AppContext {
   recording: RecordingService;
   /** records an audit entry in a transaction of its own */
   audit(ctx: AuditContext, ev: AuditEvent): Promise<void>;
+  /** signs checkpoints of the audit chain's head into a file outside the database (null: switched off) */
+  auditCheckpoints: AuditCheckpointer | null;
 }
 
 export interface LiveServices {
@@ -184,6 +188,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     audit: async (actx, ev) => {
       await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
     },
+    auditCheckpoints: createAuditCheckpointer(opts.config, opts.db.kysely, opts.clock, app.log),
   };
   // Streams open when the process stopped (a crash) stay open in the database unless closed here:
   // a row whose grant lapsed unrenewed is carried by no connection anywhere.
@@ -198,6 +203,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     await recording.close();
     await live.registry.closeAll('server_shutdown');
     await live.cameras.close();
+    await ctx.auditCheckpoints?.close();
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -243,6 +249,12 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerAttendanceRoutes(app, ctx);
   await registerInspectionRoutes(app, ctx);
   await registerWebApp(app, ctx);
-  await recording.start();
+  try {
+    await recording.start();
+  } catch (e) {
+    await app.close(); // e.g. the recording directory is owned by another process: stop what started
+    throw e;
+  }
+  ctx.auditCheckpoints?.start();
   return { app, ctx };
 }

@@ -27,15 +27,28 @@ export async function startServer(
     if (pending.length)
       throw new Error(`database needs migrations (${pending.join(', ')}): run okno migrate`);
   }
-  await hooks.beforeListen?.(db);
-  const { app } = await buildApp({
-    config,
-    db,
-    clock: systemClock,
-    logLevel: config.logLevel,
-    quietRequests: hooks.quietRequests,
-  });
-  await app.listen({ host: config.host, port: config.port });
+  let app: App;
+  try {
+    await hooks.beforeListen?.(db);
+    ({ app } = await buildApp({
+      config,
+      db,
+      clock: systemClock,
+      logLevel: config.logLevel,
+      quietRequests: hooks.quietRequests,
+    }));
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    // A busy port: stop what started (recorders, the recording directory's lock) before giving up.
+    await app.close();
+    await db.close();
+    throw e;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   let closing: Promise<void> | undefined;

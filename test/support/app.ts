@@ -28,7 +28,12 @@ export async function buildTestApp(
   // Recording is off unless a test asks for it (it would record demo cameras under ./data).
   const config = loadConfig({
     env: {},
-    overrides: { logLevel: 'silent', 'recording.enabled': false, ...opts.overrides },
+    overrides: {
+      logLevel: 'silent',
+      'recording.enabled': false,
+      'audit.checkpointSeconds': 0,
+      ...opts.overrides,
+    },
   });
   const { app, ctx } = await buildApp({
     config,

@@ -9,6 +9,7 @@ import * as m0014 from './0014_consent_campaigns.js';
 import * as m0014b from './0014b_connection.js';
 import * as m0017 from './0017_attendance.js';
 import * as m0016 from './0016_inspections.js';
+import * as m0010 from './0010_audit_append_only.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014b_connection': m0014b,
   '0017_attendance': m0017,
   '0016_inspections': m0016,
+  '0010_audit_append_only': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -284,6 +284,8 @@ for (const d of testDatabases()) {
       const altered = await cli('export', 'verify', file, '--public-key', pem);
       assert.equal(altered.code, 1);
       assert.match(altered.out, /ALTERED {2}clip\.mp4: altered/);
+      assert.match(altered.out, /^export NOT intact\n/, 'the verdict comes first');
+      assert.doesNotMatch(altered.out, /by Inspector|Complaint/, 'nothing the package says about itself');
     });
 
     test('legal holds: placed and lifted by inspectors with a reason, audited', async () => {

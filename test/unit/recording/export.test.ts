@@ -156,6 +156,7 @@ describe('clips and export packages', () => {
       'clip.mp4',
       'manifest.json',
       'manifest.sig',
+      'manifest.json.sha256',
       'public-key.pem',
       'README.txt',
     ]);
@@ -177,7 +178,23 @@ describe('clips and export packages', () => {
     const manifestAt = original.indexOf('"reason": "complaint', 0, 'utf8') + 14;
     const m = await flipped(manifestAt);
     assert.equal(m.ok, false);
-    assert.match(m.problems.join('\n'), /^manifest\.json: the signature does not match/m);
+    assert.match(m.problems.join('\n'), /^manifest\.json: altered/m);
+    assert.equal(m.manifest, undefined, 'nothing unverified is handed out');
+
+    const sigAt = original.indexOf('manifest.sig\0', 0, 'latin1') + 512 + 10; // inside the signature
+    const sig = await flipped(sigAt);
+    assert.equal(sig.ok, false);
+    assert.match(sig.problems.join('\n'), /^manifest\.sig: altered/m);
+    assert.doesNotMatch(sig.problems.join('\n'), /^manifest\.json/m);
+
+    for (const [name, at] of [
+      ['README.txt', original.indexOf('Okno video export', 0, 'utf8') + 2],
+      ['public-key.pem', original.indexOf('-----BEGIN PUBLIC KEY-----', 0, 'utf8') + 30],
+    ] as const) {
+      const r = await flipped(at);
+      assert.equal(r.ok, false, name);
+      assert.match(r.problems.join('\n'), new RegExp(`^${name.replace('.', '\\.')}: altered`, 'm'));
+    }
 
     const header = await flipped(0);
     assert.equal(header.ok, false);
@@ -186,6 +203,6 @@ describe('clips and export packages', () => {
     const other = generateKeyPairSync('ed25519').publicKey;
     const wrongKey = await verifyExportPackage(file, other);
     assert.equal(wrongKey.ok, false);
-    assert.match(wrongKey.problems.join('\n'), /not signed by key/);
+    assert.match(wrongKey.problems.join('\n'), /^manifest\.sig: made with key .* not the trusted key/m);
   });
 });
