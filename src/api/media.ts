@@ -11,6 +11,8 @@
  * source restarted: reset the player), then binary init and fragments; the player sends
  * `{type:'renew', token}` after renewing over HTTP; the server sends `{type:'closed', reason}` and
  * closes when the stream ends (grant_expired, access_revoked:<reason>, camera_unavailable, …).
+ * While the camera is not live the server sends `{type:'status', state, reason?, text?}` (a typed
+ * reason and what to do, in Russian; see streams/camera-manager.ts), at once and on every change.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
@@ -21,7 +23,7 @@ import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { takeSnapshot } from '../media/snapshot.js';
 import type { VerifiedGrant } from '../grants/index.js';
-import { CameraNotAvailable, type LiveCamera } from '../streams/camera-manager.js';
+import { CameraNotAvailable, statusMessage, type LiveCamera } from '../streams/camera-manager.js';
 import type { OpenStream } from '../streams/live-registry.js';
 
 const Params = Type.Object({ cameraId: Type.String({ pattern: UUID_PATTERN }) });
@@ -180,7 +182,16 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
             );
           }
         });
+        // Tell the viewer why the camera is not live, now and whenever that changes.
+        const sendStatus = () => {
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(statusMessage(cam)));
+        };
+        if (cam.supervisor.state !== 'live') sendStatus();
+        cam.supervisor.on('state', sendStatus);
+        cam.supervisor.on('failure', sendStatus);
         socket.on('close', () => {
+          cam.supervisor.off('state', sendStatus);
+          cam.supervisor.off('failure', sendStatus);
           viewer.close('closed');
           void live.registry.end(grant.streamId, 'viewer_closed', false);
         });

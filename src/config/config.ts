@@ -195,6 +195,22 @@ export const SETTINGS = [
     default: 120,
     help: 'how long a playback grant lets its viewer fetch the range it was given for',
   },
+  {
+    key: 'cameras.alertAfterSeconds',
+    kind: 'int',
+    min: 5,
+    max: 24 * 3600,
+    default: 60,
+    help: 'a camera down this long raises an alert (every outage longer than the watchdog window is recorded)',
+  },
+  {
+    key: 'cameras.idleCheckMinutes',
+    kind: 'int',
+    min: 0,
+    max: 24 * 60,
+    default: 5,
+    help: 'how often a camera nobody watches is checked with a short RTSP request (0: never); spread over the period',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -229,6 +245,7 @@ export interface Config {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly streams: { readonly maxPerViewer: number; readonly grantTtlSeconds: number };
+  readonly cameras: { readonly alertAfterSeconds: number; readonly idleCheckMinutes: number };
   readonly recording: {
     readonly enabled: boolean;
     readonly dir: string | undefined;

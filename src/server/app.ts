@@ -70,7 +70,10 @@ export interface BuildOptions {
   /** keep grant signing keys in memory only (tests), instead of DATA_DIR/grant-keys.json */
   ephemeralKeys?: boolean;
   /** camera manager tuning (tests) */
-  cameraOptions?: Pick<CameraManagerOptions, 'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor'>;
+  cameraOptions?: Pick<
+    CameraManagerOptions,
+    'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor' | 'alertAfterMs' | 'idleChecks'
+  >;
   /** how often open streams are re-checked (default 2000 ms) */
   recheckMs?: number;
   /** recording service tuning (tests: simulated free space, tick and sweep periods) */
@@ -131,6 +134,9 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       ffmpegPath: opts.config.ffmpegPath,
       clock: opts.clock,
       log: app.log as unknown as import('pino').Logger,
+      db: opts.db.kysely,
+      alertAfterMs: opts.config.cameras.alertAfterSeconds * 1000,
+      idleChecks: { periodMs: opts.config.cameras.idleCheckMinutes * 60_000 },
       ...opts.cameraOptions,
     }),
     grants,

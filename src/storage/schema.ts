@@ -343,6 +343,21 @@ export interface Database {
   recording_views: RecordingViewsTable;
   recording_exports: RecordingExportsTable;
   alerts: AlertsTable;
+  camera_outages: CameraOutagesTable;
+}
+
+/** One outage of a camera longer than the watchdog window (migration 0012); open while ended_at is null. */
+export interface CameraOutagesTable {
+  id: string;
+  camera_id: string;
+  started_at: string;
+  ended_at: string | null;
+  /** a CameraFailureCode (src/media/failure.ts): why it went down */
+  reason: string;
+  /** English, redacted: the supervisor's account */
+  detail: string;
+  /** when the alert was raised (the outage outlasted cameras.alertAfterSeconds) */
+  alerted_at: string | null;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
