@@ -15,11 +15,20 @@ import { benchFanout } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchGrants } from './grants.js';
 import { runRecordingBench } from './recording.js';
+import { benchCameraHealth } from './camera-health.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
 
-const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording'] as const;
+const BENCHMARKS = [
+  'first-frame',
+  'delay',
+  'fanout',
+  'ingest',
+  'grants',
+  'recording',
+  'camera-health',
+] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 interface Args {
@@ -207,6 +216,15 @@ async function main(): Promise<void> {
     const r = await runRecordingBench({ quick: args.quick, ffmpegPath, print: false });
     return r.figures;
   });
+
+  await section('camera-health', 'camera health: return → live, idle checks of 1,000 cameras', () =>
+    benchCameraHealth({
+      ffmpegPath,
+      returns: args.quick ? 3 : 5,
+      idleCameras: 1000,
+      idlePeriodMs: 10_000,
+    }),
+  );
 
   const finishedAt = new Date();
   console.log('── summary');
