@@ -4,6 +4,7 @@
  * download (no native controls, `controlsList="nodownload"`, no context menu, no picture-in-picture).
  */
 import type { TargetedKeyboardEvent } from 'preact';
+import { cameraFailureText } from '../camera-failure.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type StreamGrant } from '../api.js';
 import { formatNextOpen, formatTime } from '../format.js';
@@ -38,6 +39,7 @@ export function LiveView({
   const [viewerTag, setViewerTag] = useState('');
   const [needsTap, setNeedsTap] = useState(false);
   const [hasAudio, setHasAudio] = useState(false);
+  const [cameraReason, setCameraReason] = useState<string | null>(null);
   const [muted, setMuted] = useState(true);
   const [fullscreen, setFullscreen] = useState(false);
   const now = useNow(1000);
@@ -50,6 +52,7 @@ export function LiveView({
       grant: (g) => setViewerTag(g.viewerTag),
       needsTap: setNeedsTap,
       audio: setHasAudio,
+      cameraReason: setCameraReason,
     });
     playerRef.current = player;
     player.start(heldGrant);
@@ -137,6 +140,9 @@ export function LiveView({
 
       <div class={`player-status${isLive ? ' is-live' : ''}`} role="status" aria-live="polite">
         <StatusText state={state} t={t} lang={lang} timeZone={timeZone} />
+        {!isLive && state.kind !== 'ended' && cameraFailureText(lang, cameraReason) ? (
+          <span class="player-reason">{cameraFailureText(lang, cameraReason)?.viewer}</span>
+        ) : null}
       </div>
 
       {state.kind === 'ended' || state.kind === 'unsupported' ? (
