@@ -183,10 +183,15 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           }
         });
         // Tell the viewer why the camera is not live, now and whenever that changes.
+        // (Only once there is a reason, and then until it is gone: a healthy start sends nothing new.)
+        let told = false;
         const sendStatus = () => {
-          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(statusMessage(cam)));
+          const message = statusMessage(cam);
+          if (!message.reason && !told) return;
+          told = message.reason !== undefined;
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
         };
-        if (cam.supervisor.state !== 'live') sendStatus();
+        sendStatus();
         cam.supervisor.on('state', sendStatus);
         cam.supervisor.on('failure', sendStatus);
         socket.on('close', () => {

@@ -599,10 +599,11 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     const delayMs = this.backoffDelayMs(this.consecutiveFailures);
     this.restartDueMs = now + delayMs;
     this.restartTimer = this.timers.setTimeout(() => this.spawnRun(), delayMs);
-    // A camera that stopped or refuses connections is retried as soon as it answers again (not one
-    // that answers wrongly: auth, path, codec, or hangs; back-off decides for those).
-    if ((failure.code === 'unreachable' || failure.code === 'stalled') && this.options.reachable)
-      this.pollReachability();
+    // A camera that refuses connections is retried as soon as it answers again (not one that answers
+    // wrongly: auth, path, codec, or hangs; back-off decides for those). After a stall the first retry
+    // waits its back-off (1 s by default): it tells a dead camera (refused: polled from then on) from
+    // an ingest that merely died.
+    if (failure.code === 'unreachable' && this.options.reachable) this.pollReachability();
   }
 
   /** While a restart waits and the camera was unreachable: retry as soon as it answers again. */

@@ -64,8 +64,9 @@ describe('cameras that tell the truth (real RTSP camera)', { skip }, () => {
         alertAfterMs: 1000,
         idleChecks: { periodMs: 0 },
         supervisor: {
-          // Back-off alone would wait 30 s: everything faster below is the new recovery paths.
-          backoff: { initialMs: 30_000, maxMs: 30_000 },
+          // After the first failure back-off waits 30 s: everything faster below is the new
+          // recovery paths (the first retry after 1 s tells a dead camera from a dead ingest).
+          backoff: { initialMs: 1000, factor: 30, maxMs: 30_000 },
           startTimeoutMs: 3000,
           minRetryIntervalMs: 500,
         },
@@ -149,6 +150,8 @@ describe('cameras that tell the truth (real RTSP camera)', { skip }, () => {
     assert.ok(!h.body.includes('right-pass') && !h.body.includes('wrong-pass'), 'no secrets');
 
     // Item 3: a viewer arriving while the hung camera waits out its 30 s back-off retries at once.
+    const hungCam = t.ctx.live.cameras.get(bedroom)!;
+    await until('a 30 s back-off', () => (hungCam.supervisor.stats().nextRestartInMs ?? 0) > 10_000);
     hung.resume();
     const retriedAt = Date.now();
     const live = await t.ctx.live.cameras.acquire(bedroom);
