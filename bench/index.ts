@@ -18,6 +18,7 @@ import { runRecordingBench } from './recording.js';
 import { benchHlsLatency, benchHlsServing } from './hls.js';
 import { benchIntake, benchNightly } from './attendance.js';
 import { benchInspections } from './inspections.js';
+import { benchCameraHealth } from './camera-health.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
@@ -32,6 +33,7 @@ const BENCHMARKS = [
   'hls',
   'attendance',
   'inspections',
+  'camera-health',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
@@ -249,6 +251,14 @@ async function main(): Promise<void> {
         ? { sequential: 5, repetitions: 2, concurrent: 100 }
         : { sequential: 10, repetitions: 3, concurrent: 100 },
     ),
+  );
+  await section('camera-health', 'camera health: return → live, idle checks of 1,000 cameras', () =>
+    benchCameraHealth({
+      ffmpegPath,
+      returns: args.quick ? 3 : 5,
+      idleCameras: 1000,
+      idlePeriodMs: 10_000,
+    }),
   );
 
   const finishedAt = new Date();

@@ -7,6 +7,7 @@ import type { App, AppContext } from '../server/app.js';
 import { requireAuth } from '../server/request-context.js';
 import { AppError } from '../shared/errors.js';
 import { CameraSourcesRepository } from '../storage/repositories/camera-sources.js';
+import { CameraOutagesRepository } from '../storage/repositories/camera-outages.js';
 import { probeCamera } from '../media/probe.js';
 import { grabCameraFrame } from '../media/snapshot.js';
 import { ProbeError } from '../media/errors.js';
@@ -49,6 +50,7 @@ function inScope(
 
 export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Promise<void> {
   const sources = new CameraSourcesRepository(ctx.db.kysely);
+  const outages = new CameraOutagesRepository(ctx.db.kysely);
   const cameraGauge = new (await import('prom-client')).Gauge({
     name: 'okno_camera_viewers',
     help: 'live viewers per running camera',
@@ -82,13 +84,14 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
       if (places.length === 0 && !auth.roles.some((r) => OPERATIONS_ROLES.has(r.role)))
         throw new AppError('not_found', 'nothing here');
       const running = new Map(ctx.live.cameras.stats().map((s) => [s.cameraId, s]));
-      const events = await sources.healthEvents(
-        places.map((p) => p.cameraId),
-        50,
-      );
+      const ids = places.map((p) => p.cameraId);
+      const events = await sources.healthEvents(ids, 50);
+      const recentOutages = await outages.recent(ids, 50);
       return {
         items: places.map((p) => {
           const s = running.get(p.cameraId);
+          const check = ctx.live.cameras.lastCheck(p.cameraId);
+          const failure = p.enabled ? s?.failure : undefined;
           return {
             cameraId: p.cameraId,
             name: p.name,
@@ -101,9 +104,30 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
             lastKeyframeAgeMs: s?.lastKeyframeAgeMs ?? null,
             restarts: s?.restarts ?? 0,
             drops: s?.drops ?? 0,
+            /** why it is not live (a CameraFailureCode), null while fine */
+            reason: failure?.code ?? null,
+            /** the supervisor's account, English and redacted, for the operator's details */
+            reasonDetail: failure?.message ?? null,
+            /** the last idle check (cameras nobody watches), null before the first */
+            lastCheck: check
+              ? {
+                  at: check.at,
+                  ok: check.ok,
+                  reason: check.failure?.code ?? null,
+                  durationMs: check.durationMs,
+                }
+              : null,
           };
         }),
         events: events.map((e) => ({ id: e.id, cameraId: e.camera_id, kind: e.kind, at: e.at })),
+        outages: recentOutages.map((o) => ({
+          id: o.id,
+          cameraId: o.camera_id,
+          startedAt: o.started_at,
+          endedAt: o.ended_at,
+          reason: o.reason,
+          alerted: o.alerted_at !== null,
+        })),
       };
     },
   );
@@ -128,6 +152,7 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
           name: p.name,
           institutionId: p.institutionId,
           state: p.enabled ? (running.get(p.cameraId)?.state ?? 'idle') : 'disabled',
+          reason: p.enabled ? (running.get(p.cameraId)?.failure?.code ?? null) : null,
           recordingPolicy: p.recordingPolicy,
           /** the caller may start and stop recording a visit here (a manual camera of their room) */
           manual: p.recordingPolicy === 'manual' && inScope(auth, p, MANUAL_ROLES),

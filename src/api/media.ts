@@ -15,6 +15,8 @@
  * source restarted: reset the player), then binary init and fragments; the player sends
  * `{type:'renew', token}` after renewing over HTTP; the server sends `{type:'closed', reason}` and
  * closes when the stream ends (grant_expired, access_revoked:<reason>, camera_unavailable, …).
+ * While the camera is not live the server sends `{type:'status', state, reason?, text?}` (a typed
+ * reason and what to do, in Russian; see streams/camera-manager.ts), at once and on every change.
  */
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
@@ -29,7 +31,7 @@ import { takeSnapshot } from '../media/snapshot.js';
 import { HLS_FILE_PATTERN, parseHlsFile } from '../media/hls-live.js';
 import { binaryFrameHeader } from '../media/ws-frame.js';
 import type { VerifiedGrant } from '../grants/index.js';
-import { CameraNotAvailable, type LiveCamera } from '../streams/camera-manager.js';
+import { CameraNotAvailable, statusMessage, type LiveCamera } from '../streams/camera-manager.js';
 import type { OpenStream, Recheck } from '../streams/live-registry.js';
 import { RenewRefusals } from '../streams/renew-refusals.js';
 
@@ -279,6 +281,22 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           close: (reason) => {
             if (reason !== 'closed') void live.registry.end(s.connectionId, reason, true);
           },
+        });
+        // Tell the viewer why the camera is not live, now and whenever that changes.
+        // (Only once there is a reason, and then until it is gone: a healthy start sends nothing new.)
+        let told = false;
+        const sendStatus = () => {
+          const message = statusMessage(cam);
+          if (!message.reason && !told) return;
+          told = message.reason !== undefined;
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+        };
+        sendStatus();
+        cam.supervisor.on('state', sendStatus);
+        cam.supervisor.on('failure', sendStatus);
+        socket.on('close', () => {
+          cam.supervisor.off('state', sendStatus);
+          cam.supervisor.off('failure', sendStatus);
         });
       },
     );

@@ -283,6 +283,22 @@ export const SETTINGS = [
     default: undefined,
     help: 'Ed25519 key that signs audit checkpoints (PKCS#8 PEM, made on first use, 0600); default DATA_DIR/audit-checkpoint-key.pem',
   },
+  {
+    key: 'cameras.alertAfterSeconds',
+    kind: 'int',
+    min: 5,
+    max: 24 * 3600,
+    default: 60,
+    help: 'a camera down this long raises an alert (every outage longer than the watchdog window is recorded)',
+  },
+  {
+    key: 'cameras.idleCheckMinutes',
+    kind: 'int',
+    min: 0,
+    max: 24 * 60,
+    default: 5,
+    help: 'how often a camera nobody watches is checked with a short RTSP request (0: never); spread over the period',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -317,6 +333,7 @@ export interface Config {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly streams: { readonly maxPerViewer: number; readonly grantTtlSeconds: number };
+  readonly cameras: { readonly alertAfterSeconds: number; readonly idleCheckMinutes: number };
   readonly recording: {
     readonly enabled: boolean;
     readonly dir: string | undefined;

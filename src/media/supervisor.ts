@@ -13,6 +13,14 @@
  * or exiting 0. Restarts back off exponentially (initialMs · factor^(n-1), capped at maxMs); the
  * count resets once a run has been live for stableMs. Undecodable output (MediaFormatError) kills
  * the run at once and marks the camera failing. stderr is kept, redacted, in a small ring buffer.
+ *
+ * Every failure carries a typed reason (src/media/failure.ts) decided from this run's stderr and what
+ * the run did, so a killed camera is "unreachable", not "exited with code 0: Non-monotonous DTS".
+ * The watchdog also compares media time with wall time: a stream that keeps flowing while its
+ * timestamps stop advancing is a stall. Recovery does not wait for back-off alone: `retryNow()` (a
+ * viewer arrived) restarts at once, at most once per `minRetryIntervalMs`, and while a camera is
+ * unreachable an injected `reachable()` check is polled so a camera that answers again is retried
+ * within `reachabilityPollMs`.
  */
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -21,6 +29,7 @@ import type { Fragment, InitSegment } from './fmp4.js';
 import { MediaFormatError } from './errors.js';
 import { redactText } from './ffmpeg-args.js';
 import { systemTimers } from './timers.js';
+import { classifyExit, classifyStderr, tellingLine, type CameraFailure } from './failure.js';
 import type { TimerHandle, Timers } from './timers.js';
 
 export type CameraState = 'idle' | 'starting' | 'live' | 'stalled' | 'failing' | 'disabled';
@@ -73,20 +82,35 @@ export interface SupervisorOptions {
   /** Window for fps and bitrate. Default 5000. */
   statsWindowMs?: number;
   maxBoxBytes?: number;
+  /**
+   * Media time must advance at least this fraction of wall time over a watchdog window, or the run is
+   * stalled (timestamps stopped). Default 0.5; 0 turns the check off.
+   */
+  minMediaRate?: number;
+  /** Whether the camera answers (e.g. a TCP connect): polled during back-off after `unreachable`. */
+  reachable?: () => Promise<boolean>;
+  /** How often `reachable` is polled. Default 500. */
+  reachabilityPollMs?: number;
+  /** Early restarts (retryNow, reachable again) at most this often. Default 2000. */
+  minRetryIntervalMs?: number;
 }
 
 export interface StateChange {
   cameraId: string;
   from: CameraState;
   to: CameraState;
-  /** Why (redacted), e.g. "no fragment for 5000 ms" or "ffmpeg exited with code 1: …". */
+  /** Why (redacted), e.g. "no video for 5000 ms" or "the camera refused the user name or password". */
   reason: string;
+  /** The typed reason when the change is a failure (to stalled or failing). */
+  failure?: CameraFailure;
 }
 
 export interface SupervisorEvents {
   state: [change: StateChange];
   init: [init: InitSegment];
   fragment: [fragment: Fragment];
+  /** Every failed attempt with its typed reason (the state may not change: failing stays failing). */
+  failure: [failure: CameraFailure];
   /** A new ffmpeg run was spawned (attempt 1 is the first start). */
   spawn: [info: { attempt: number; pid: number | undefined }];
 }
@@ -99,6 +123,8 @@ export interface SupervisorStats {
   restarts: number;
   consecutiveFailures: number;
   lastError: string | undefined;
+  /** Why the camera is not live now (undefined while live, idle or starting the first time). */
+  failure: CameraFailure | undefined;
   /** When the next restart is due, if one is scheduled. */
   nextRestartInMs: number | undefined;
   /** Video frames per second over the stats window. */
@@ -125,6 +151,11 @@ interface Run {
   exitWaiters: (() => void)[];
   killTimer: TimerHandle | undefined;
   gotKeyframe: boolean;
+  gotInit: boolean;
+  /** This run's stderr lines (redacted), for classifying its end. */
+  stderr: string[];
+  /** Media-time watchdog anchor: wall and media time (ms) of a fragment that was on pace. */
+  mediaAnchor: { wallMs: number; mediaMs: number } | undefined;
 }
 
 interface RateSample {
@@ -145,6 +176,9 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly killGraceMs: number;
   private readonly stderrMax: number;
   private readonly statsWindowMs: number;
+  private readonly minMediaRate: number;
+  private readonly reachabilityPollMs: number;
+  private readonly minRetryIntervalMs: number;
 
   private currentState: CameraState = 'idle';
   private stateSinceMs: number;
@@ -153,7 +187,11 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   private attempts = 0;
   private consecutiveFailures = 0;
   private lastError: string | undefined;
+  private failure: CameraFailure | undefined;
   private liveSinceMs = 0;
+  private lastEarlyRetryMs = Number.NEGATIVE_INFINITY;
+  private reachabilityTimer: TimerHandle | undefined;
+  private reachabilityBusy = false;
   private restartTimer: TimerHandle | undefined;
   private restartDueMs: number | undefined;
   private watchdogTimer: TimerHandle | undefined;
@@ -186,6 +224,9 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     this.killGraceMs = options.killGraceMs ?? 2000;
     this.stderrMax = options.stderrLines ?? 50;
     this.statsWindowMs = options.statsWindowMs ?? 5000;
+    this.minMediaRate = options.minMediaRate ?? 0.5;
+    this.reachabilityPollMs = options.reachabilityPollMs ?? 500;
+    this.minRetryIntervalMs = options.minRetryIntervalMs ?? 2000;
     this.stateSinceMs = this.timers.nowMs();
   }
 
@@ -211,6 +252,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     this.attempts = 0;
     this.consecutiveFailures = 0;
     this.lastError = undefined;
+    this.failure = undefined;
     this.setState('starting', 'started');
     this.spawnRun();
   }
@@ -223,6 +265,38 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   /** Stops and refuses start() until enable(). */
   async disable(reason = 'disabled'): Promise<void> {
     await this.halt('disabled', reason);
+  }
+
+  /**
+   * Restart now instead of at the end of the back-off (a viewer arrived). Bounded: at most once per
+   * minRetryIntervalMs; a no-op unless a restart is pending. Returns whether it restarted.
+   */
+  retryNow(): boolean {
+    if (!this.restartTimer) return false;
+    const now = this.timers.nowMs();
+    if (now - this.lastEarlyRetryMs < this.minRetryIntervalMs) return false;
+    this.lastEarlyRetryMs = now;
+    this.timers.clearTimeout(this.restartTimer);
+    this.spawnRun();
+    return true;
+  }
+
+  /**
+   * Ends the current run and starts a fresh one at once with the current `args` (the camera's settings
+   * changed): counters and back-off start over. No-op while idle or disabled.
+   */
+  restart(reason = 'restarted'): void {
+    if (this.currentState === 'idle' || this.currentState === 'disabled') return;
+    this.clearRestart();
+    const run = this.run;
+    this.run = undefined;
+    if (run) this.endRun(run);
+    this.attempts = 0;
+    this.consecutiveFailures = 0;
+    this.failure = undefined;
+    this.lastError = undefined;
+    this.setState('starting', reason);
+    this.spawnRun();
   }
 
   enable(): void {
@@ -248,6 +322,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
       restarts: Math.max(0, this.attempts - 1),
       consecutiveFailures: this.consecutiveFailures,
       lastError: this.lastError,
+      failure: this.currentState === 'live' ? undefined : this.failure,
       nextRestartInMs: this.restartDueMs === undefined ? undefined : Math.max(0, this.restartDueMs - now),
       fps: live && this.rate.length > 0 ? (windowFrames * 1000) / spanForRate : 0,
       bitrateBps: live && this.rate.length > 0 ? (windowBytes * 8 * 1000) / spanForRate : 0,
@@ -273,24 +348,34 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     return redactText(text, this.options.secrets ?? []);
   }
 
-  private setState(to: CameraState, reason: string): void {
+  private setState(to: CameraState, reason: string, failure?: CameraFailure): void {
     const from = this.currentState;
     if (from === to) return;
     this.currentState = to;
     this.stateSinceMs = this.timers.nowMs();
-    this.emit('state', { cameraId: this.cameraId, from, to, reason });
+    this.emit('state', { cameraId: this.cameraId, from, to, reason, ...(failure ? { failure } : {}) });
+  }
+
+  private clearRestart(): void {
+    if (this.restartTimer) this.timers.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.restartDueMs = undefined;
+    if (this.reachabilityTimer) this.timers.clearTimeout(this.reachabilityTimer);
+    this.reachabilityTimer = undefined;
   }
 
   private spawnRun(): void {
-    this.restartTimer = undefined;
-    this.restartDueMs = undefined;
+    this.clearRestart();
     this.attempts++;
     const id = ++this.runCounter;
     let child: ChildProcessLike;
     try {
       child = this.spawner(this.options.command ?? 'ffmpeg', this.argv());
     } catch (err) {
-      this.attemptFailed('failure', `cannot start ffmpeg: ${this.redact(errorMessage(err))}`);
+      this.attemptFailed('failure', {
+        code: 'internal',
+        message: `cannot start ffmpeg: ${this.redact(errorMessage(err))}`,
+      });
       return;
     }
     const run: Run = {
@@ -303,6 +388,9 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
       exitWaiters: [],
       killTimer: undefined,
       gotKeyframe: false,
+      gotInit: false,
+      stderr: [],
+      mediaAnchor: undefined,
     };
     this.run = run;
     child.stdout?.on('data', (chunk: Buffer) => this.onStdout(run, chunk));
@@ -323,13 +411,17 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
       items = run.parser.push(chunk);
     } catch (err) {
       const message = err instanceof MediaFormatError ? err.message : errorMessage(err);
-      this.attemptFailed('format', `camera sent data that is not valid video: ${this.redact(message)}`);
+      this.attemptFailed('format', {
+        code: 'unsupported_codec',
+        message: `camera sent data that is not valid video: ${this.redact(message)}`,
+      });
       return;
     }
     for (const item of items) {
       if (run.ended) return;
       if (item.type === 'init') {
         this.init = item.init;
+        run.gotInit = true;
         this.emit('init', item.init);
       } else {
         this.onFragment(run, item.fragment);
@@ -342,6 +434,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     this.lastFragmentAtMs = now;
     // Audio alone does not keep a camera live: a frozen picture with sound is a stall.
     if (fragment.sampleCount > 0) this.lastVideoAtMs = now;
+    if (run.gotKeyframe && fragment.sampleCount > 0 && this.mediaStalled(run, fragment, now)) return;
     if (fragment.keyframe) {
       this.lastKeyframeAtMs = now;
       if (!run.gotKeyframe) {
@@ -359,6 +452,32 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     this.emit('fragment', fragment);
   }
 
+  /**
+   * Media time against wall time: over each watchdog window the stream's timestamps must advance at
+   * least minMediaRate of the wall time that passed. Returns true when it ended the run as stalled.
+   */
+  private mediaStalled(run: Run, fragment: Fragment, now: number): boolean {
+    if (this.minMediaRate <= 0 || fragment.decodeTime === undefined || !fragment.timescale) return false;
+    const mediaMs = ((fragment.decodeTime + (fragment.durationTicks ?? 0)) * 1000) / fragment.timescale;
+    const anchor = run.mediaAnchor;
+    if (!anchor || mediaMs < anchor.mediaMs) {
+      run.mediaAnchor = { wallMs: now, mediaMs };
+      return false;
+    }
+    const wallSpan = now - anchor.wallMs;
+    if (wallSpan < this.watchdogMs) return false;
+    const mediaSpan = mediaMs - anchor.mediaMs;
+    if (mediaSpan < wallSpan * this.minMediaRate) {
+      this.attemptFailed('stall', {
+        code: 'stalled',
+        message: `timestamps stopped advancing: ${Math.round(mediaSpan)} ms of video in ${Math.round(wallSpan)} ms`,
+      });
+      return true;
+    }
+    run.mediaAnchor = { wallMs: now, mediaMs };
+    return false;
+  }
+
   private pruneRate(now: number): void {
     let drop = 0;
     while (drop < this.rate.length && (this.rate[drop]?.atMs ?? now) < now - this.statsWindowMs) drop++;
@@ -373,15 +492,18 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     for (const line of lines) {
       const trimmed = line.trim();
       if (!trimmed) continue;
-      this.stderrRing.push(this.redact(trimmed).slice(0, 500));
+      const redacted = this.redact(trimmed).slice(0, 500);
+      this.stderrRing.push(redacted);
       if (this.stderrRing.length > this.stderrMax) this.stderrRing.shift();
+      run.stderr.push(redacted);
+      if (run.stderr.length > this.stderrMax) run.stderr.shift();
     }
   }
 
-  private lastStderrLine(): string | undefined {
+  /** This run's stderr lines, the unterminated last one included. */
+  private runStderr(run: Run): string[] {
     const partial = this.stderrPartial.trim();
-    if (partial) return this.redact(partial).slice(0, 500);
-    return this.stderrRing[this.stderrRing.length - 1];
+    return partial ? [...run.stderr, this.redact(partial).slice(0, 500)] : run.stderr;
   }
 
   private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
@@ -389,9 +511,14 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     if (run.killTimer) this.timers.clearTimeout(run.killTimer);
     for (const resolve of run.exitWaiters.splice(0)) resolve();
     if (run.ended) return;
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    const detail = this.lastStderrLine();
-    this.attemptFailed(run.gotKeyframe ? 'stall' : 'failure', `ffmpeg ${how}${detail ? `: ${detail}` : ''}`);
+    const failure = classifyExit({
+      wasLive: run.gotKeyframe,
+      gotInit: run.gotInit,
+      code,
+      signal,
+      stderrLines: this.runStderr(run),
+    });
+    this.attemptFailed(run.gotKeyframe ? 'stall' : 'failure', failure);
   }
 
   private onSpawnError(run: Run, err: Error): void {
@@ -401,7 +528,10 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
       for (const resolve of run.exitWaiters.splice(0)) resolve();
     }
     if (run.ended) return;
-    this.attemptFailed('failure', `cannot run ffmpeg: ${this.redact(err.message)}`);
+    this.attemptFailed('failure', {
+      code: 'internal',
+      message: `cannot run ffmpeg: ${this.redact(err.message)}`,
+    });
   }
 
   private armWatchdog(): void {
@@ -423,14 +553,23 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     if (run.gotKeyframe) {
       const silentMs = now - (this.lastVideoAtMs ?? run.startedAtMs);
       if (silentMs >= this.watchdogMs) {
-        this.attemptFailed('stall', `no video for ${Math.round(silentMs)} ms`);
+        this.attemptFailed('stall', { code: 'stalled', message: `no video for ${Math.round(silentMs)} ms` });
         return;
       }
     } else if (now - run.startedAtMs >= this.startTimeoutMs) {
-      const detail = this.lastStderrLine();
+      const lines = this.runStderr(run);
+      const known = classifyStderr(lines);
+      const detail = tellingLine(lines);
+      const suffix = detail ? ` (${detail})` : '';
       this.attemptFailed(
         'failure',
-        `no video within ${this.startTimeoutMs} ms of starting ffmpeg${detail ? `: ${detail}` : ''}`,
+        known ??
+          (run.gotInit
+            ? { code: 'no_video', message: `no keyframe within ${this.startTimeoutMs} ms${suffix}` }
+            : {
+                code: 'timeout',
+                message: `the camera did not answer within ${this.startTimeoutMs} ms${suffix}`,
+              }),
       );
       return;
     }
@@ -438,7 +577,8 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Ends the current run and schedules the next one. */
-  private attemptFailed(kind: 'stall' | 'failure' | 'format', reason: string): void {
+  private attemptFailed(kind: 'stall' | 'failure' | 'format', failure: CameraFailure): void {
+    const reason = failure.message;
     const run = this.run;
     if (run) this.endRun(run);
     const now = this.timers.nowMs();
@@ -446,17 +586,50 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
     if (wasLive && now - this.liveSinceMs >= this.backoff.stableMs) this.consecutiveFailures = 0;
     this.consecutiveFailures++;
     this.lastError = reason;
+    this.failure = failure;
     let next: CameraState;
     if (kind === 'format') next = 'failing';
     else if (wasLive) next = 'stalled';
     else if (this.currentState === 'stalled' && this.consecutiveFailures < this.failingAfterAttempts)
       next = 'stalled';
     else next = 'failing';
-    this.setState(next, reason);
-    if (this.currentState !== next) return; // a state listener stopped or disabled the camera
+    this.setState(next, reason, failure);
+    if (this.currentState === next && this.run === run) this.emit('failure', failure);
+    if (this.currentState !== next || this.run !== run) return; // a listener stopped or restarted it
     const delayMs = this.backoffDelayMs(this.consecutiveFailures);
     this.restartDueMs = now + delayMs;
     this.restartTimer = this.timers.setTimeout(() => this.spawnRun(), delayMs);
+    // A camera that refuses connections is retried as soon as it answers again (not one that answers
+    // wrongly: auth, path, codec, or hangs; back-off decides for those). After a stall the first retry
+    // waits its back-off (1 s by default): it tells a dead camera (refused: polled from then on) from
+    // an ingest that merely died.
+    if (failure.code === 'unreachable' && this.options.reachable) this.pollReachability();
+  }
+
+  /** While a restart waits and the camera was unreachable: retry as soon as it answers again. */
+  private pollReachability(): void {
+    const reachable = this.options.reachable;
+    if (!reachable || !this.restartDueMs) return;
+    const now = this.timers.nowMs();
+    if (this.restartDueMs - now <= this.reachabilityPollMs) return;
+    this.reachabilityTimer = this.timers.setTimeout(() => {
+      this.reachabilityTimer = undefined;
+      if (!this.restartTimer || this.reachabilityBusy) return;
+      this.reachabilityBusy = true;
+      const due = this.restartDueMs;
+      reachable().then(
+        (ok) => {
+          this.reachabilityBusy = false;
+          if (!this.restartTimer || this.restartDueMs !== due) return;
+          if (ok && this.retryNow()) return;
+          this.pollReachability();
+        },
+        () => {
+          this.reachabilityBusy = false;
+          if (this.restartTimer && this.restartDueMs === due) this.pollReachability();
+        },
+      );
+    }, this.reachabilityPollMs);
   }
 
   private endRun(run: Run): void {
@@ -474,9 +647,7 @@ export class CameraSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private async halt(to: 'idle' | 'disabled', reason: string): Promise<void> {
-    if (this.restartTimer) this.timers.clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    this.restartDueMs = undefined;
+    this.clearRestart();
     const run = this.run;
     this.run = undefined;
     if (run) this.endRun(run);

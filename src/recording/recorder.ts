@@ -31,6 +31,8 @@ import { appendSegmentRow } from './segment-index.js';
 export const GAP_TOLERANCE_MS = 250;
 /** The seq of a segment that has no index row yet (rows start at 1). */
 export const IN_PROGRESS_SEQ = 0;
+/** A fragment with frames but less media time than this is one whose timestamps stopped advancing. */
+const STALLED_FRAGMENT_MS = 1;
 /** Media time running this far behind the wall clock re-anchors the run (at a keyframe). */
 const MAX_LAG_MS = 3000;
 /** …or this far ahead of it. */
@@ -267,6 +269,9 @@ export class CameraRecorder {
     if (this.closed || !this.init) return;
     const now = this.now();
     const durMs = fragmentMs(f);
+    // Frames whose timestamps stopped advancing (a stalled camera, issue 10): written, they would make
+    // a file the index says lasts milliseconds. They are dropped; the supervisor restarts the ingest.
+    if (f.sampleCount > 0 && f.durationTicks !== undefined && durMs < STALLED_FRAGMENT_MS) return;
     let run = this.runFor(f, now, durMs);
     let mediaMs = this.mediaMsOf(run, f);
     if (f.keyframe && now - run.createdMs > CLOCK_SETTLE_MS) {

@@ -82,7 +82,10 @@ export interface BuildOptions {
   /** keep grant signing keys in memory only (tests), instead of DATA_DIR/grant-keys.json */
   ephemeralKeys?: boolean;
   /** camera manager tuning (tests) */
-  cameraOptions?: Pick<CameraManagerOptions, 'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor'>;
+  cameraOptions?: Pick<
+    CameraManagerOptions,
+    'idleStopMs' | 'offlineEventMs' | 'watchdogMs' | 'supervisor' | 'alertAfterMs' | 'idleChecks'
+  >;
   /** log each request at debug instead of info (the demo: its banner stays readable) */
   quietRequests?: boolean;
   /** the live registry's full sweep period (default 60 s; access events re-check at once) */
@@ -154,6 +157,9 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       ffmpegPath: opts.config.ffmpegPath,
       clock: opts.clock,
       log: app.log as unknown as import('pino').Logger,
+      db: opts.db.kysely,
+      alertAfterMs: opts.config.cameras.alertAfterSeconds * 1000,
+      idleChecks: { periodMs: opts.config.cameras.idleCheckMinutes * 60_000 },
       ...opts.cameraOptions,
     }),
     grants,

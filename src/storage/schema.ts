@@ -371,6 +371,7 @@ export interface Database {
   inspection_uploads: InspectionUploadsTable;
   inspection_versions: InspectionVersionsTable;
   inspection_holds: InspectionHoldsTable;
+  camera_outages: CameraOutagesTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -470,6 +471,20 @@ export interface AttendanceJobLeasesTable {
   name: string;
   holder: string;
   expires_at: string;
+}
+
+/** One outage of a camera longer than the watchdog window (migration 0012); open while ended_at is null. */
+export interface CameraOutagesTable {
+  id: string;
+  camera_id: string;
+  started_at: string;
+  ended_at: string | null;
+  /** a CameraFailureCode (src/media/failure.ts): why it went down */
+  reason: string;
+  /** English, redacted: the supervisor's account */
+  detail: string;
+  /** when the alert was raised (the outage outlasted cameras.alertAfterSeconds) */
+  alerted_at: string | null;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';

@@ -3,7 +3,17 @@
  * A camera starts when its first viewer comes and stops after an idle timeout without viewers.
  * Tracks health: a camera offline (stalled/failing) for `offlineEventMs` during a run raises a stored
  * `offline` health event, and a `recovered` event when it is live again.
+ *
+ * Every outage (the supervisor saw no video for its watchdog window, or a start failed) is one
+ * `camera_outages` row with its typed reason, closed when the camera is live again; one that lasts
+ * `alertAfterMs` raises a `camera_offline` alert in the transaction that marks the row. A viewer who
+ * arrives while the camera waits out its back-off triggers an immediate (bounded) retry, and an
+ * unreachable camera is polled with a TCP connect so it is retried as soon as it answers.
+ * `refresh(cameraId)` applies a camera's saved settings to its running ingest (new URL, credentials,
+ * audio off: restarted at once; disabled or deleted: stopped). Cameras nobody watches are checked by
+ * IdleHealthChecks (idle-checks.ts).
  */
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { LiveHub } from '../media/hub.js';
 import { HlsLiveWindow } from '../media/hls-live.js';
@@ -18,9 +28,18 @@ import { buildIngestArgs, demoInput, type IngestInput } from '../media/ffmpeg-ar
 import type { CameraSource, CameraSourcesRepository } from '../storage/repositories/camera-sources.js';
 import { newId } from '../shared/ids.js';
 import type { Clock } from '../shared/clock.js';
+import type { CameraFailure } from '../media/failure.js';
+import { tcpReachable } from '../media/rtsp-check.js';
+import { CameraOutagesRepository } from '../storage/repositories/camera-outages.js';
+import type { Database } from '../storage/schema.js';
+import { raiseAlert } from '../alerts/raise.js';
+import { IdleHealthChecks, type IdleCheckResult, type IdleHealthChecksOptions } from './idle-checks.js';
+import { FAILURE_TEXT } from './failure-text.js';
 
 export interface CameraManagerOptions {
   sources: CameraSourcesRepository;
+  /** The database, for outages and alerts (absent: neither is recorded). */
+  db?: Kysely<Database> | undefined;
   ffmpegPath: string;
   clock: Clock;
   log?: Logger | undefined;
@@ -29,6 +48,10 @@ export interface CameraManagerOptions {
   /** Offline this long → stored health event. Default 60 s. */
   offlineEventMs?: number;
   watchdogMs?: number;
+  /** An outage this long raises an alert. Default 60 s. */
+  alertAfterMs?: number;
+  /** Idle checks: period (0 = off, the default here; the server passes its setting) and tuning. */
+  idleChecks?: Partial<Omit<IdleHealthChecksOptions, 'sources' | 'isRunning' | 'clock' | 'log'>>;
   /** supervisor tuning (tests: faster backoff) */
   supervisor?: Partial<Omit<SupervisorOptions, 'cameraId' | 'args' | 'command' | 'secrets'>>;
 }
@@ -41,12 +64,46 @@ export interface LiveCamera {
   readonly supervisor: CameraSupervisor;
 }
 
+/** What a viewer is told while a camera is not live (the WebSocket `status` message). */
+export interface CameraStatusMessage {
+  type: 'status';
+  state: CameraState;
+  /** the typed reason, absent while starting or live */
+  reason?: CameraFailure['code'];
+  /** Russian, for the viewer: what is wrong and what to do */
+  text?: string;
+}
+
+/** The status message for a camera's current state (see media.ts). */
+export function statusMessage(cam: LiveCamera): CameraStatusMessage {
+  const { state, failure } = cam.supervisor.stats();
+  return failure && (state === 'stalled' || state === 'failing')
+    ? { type: 'status', state, reason: failure.code, text: FAILURE_TEXT[failure.code].viewer }
+    : { type: 'status', state };
+}
+
+interface OpenOutage {
+  id: string;
+  startedAt: string;
+  failure: CameraFailure;
+  alertTimer: NodeJS.Timeout | undefined;
+}
+
 interface Entry extends LiveCamera {
+  source: CameraSource;
   idleTimer: NodeJS.Timeout | undefined;
   offlineTimer: NodeJS.Timeout | undefined;
   offlineRecorded: boolean;
   /** holders other than viewers (e.g. the recorder) that keep the camera running */
   pins: number;
+  outage: OpenOutage | undefined;
+  /** this camera's outage writes, in order */
+  writes: Promise<void>;
+}
+
+/** The settings that decide the ingest: a change to any of them restarts it. */
+function ingestKey(s: CameraSource): string {
+  return JSON.stringify([s.url, s.username, s.password, s.transport, s.audioAllowed]);
 }
 
 export class CameraNotAvailable extends Error {
@@ -75,17 +132,48 @@ export class CameraManager {
   private readonly starting = new Map<string, Promise<Entry>>();
   private readonly idleStopMs: number;
   private readonly offlineEventMs: number;
+  private readonly alertAfterMs: number;
+  private readonly outages: CameraOutagesRepository | undefined;
+  readonly idleChecks: IdleHealthChecks;
   private closed = false;
 
   constructor(private readonly opts: CameraManagerOptions) {
     this.idleStopMs = opts.idleStopMs ?? 30_000;
     this.offlineEventMs = opts.offlineEventMs ?? 60_000;
+    this.alertAfterMs = opts.alertAfterMs ?? 60_000;
+    this.outages = opts.db ? new CameraOutagesRepository(opts.db) : undefined;
+    this.idleChecks = new IdleHealthChecks({
+      sources: opts.sources,
+      isRunning: (id) => this.cameras.has(id),
+      clock: opts.clock,
+      log: opts.log,
+      periodMs: 0,
+      ...opts.idleChecks,
+      onSources: (list) => {
+        // A safety net for edits that did not come through refresh() (another process, an import).
+        for (const s of list) {
+          const cam = this.cameras.get(s.cameraId);
+          if (cam && ingestKey(cam.source) !== ingestKey(s)) void this.refresh(s.cameraId);
+        }
+      },
+    });
+    this.idleChecks.start();
+  }
+
+  /** The last idle check of a camera (undefined: not checked yet, or running). */
+  lastCheck(cameraId: string): IdleCheckResult | undefined {
+    return this.idleChecks.last(cameraId);
   }
 
   /** The running camera, started if needed. Throws CameraNotAvailable. */
   async acquire(cameraId: string): Promise<LiveCamera> {
     const running = this.cameras.get(cameraId);
-    if (running) return running;
+    if (running) {
+      // A viewer is waiting: do not make them wait out the back-off (bounded by the supervisor).
+      const st = running.supervisor.state;
+      if (st === 'stalled' || st === 'failing') running.supervisor.retryNow();
+      return running;
+    }
     let p = this.starting.get(cameraId);
     if (!p) {
       p = this.start(cameraId).finally(() => this.starting.delete(cameraId));
@@ -131,13 +219,39 @@ export class CameraManager {
     this.cameras.delete(cameraId);
     this.cancelIdle(cam);
     if (cam.offlineTimer) clearTimeout(cam.offlineTimer);
+    this.endOutage(cam);
     cam.hub.close(reason);
     cam.hls.close();
     await cam.supervisor.stop(reason);
+    await cam.writes;
+  }
+
+  /**
+   * Applies a camera's saved settings to its running ingest, within the call: a new URL, credentials,
+   * transport or audio setting restarts ffmpeg with them (viewers and the recorder get a new init);
+   * a disabled or deleted camera is stopped. No-op for a camera that is not running.
+   */
+  async refresh(cameraId: string): Promise<void> {
+    const cam = this.cameras.get(cameraId);
+    if (!cam) return;
+    const source = await this.opts.sources.get(cameraId);
+    if (!source || !source.enabled) {
+      await this.stopCamera(cameraId, source ? 'camera_disabled' : 'camera_removed');
+      return;
+    }
+    const changed = ingestKey(source) !== ingestKey(cam.source);
+    cam.source = source;
+    if (changed) {
+      this.opts.log?.info({ cameraId }, 'camera settings changed: restarting its ingest');
+      cam.hub.reset();
+      cam.hls.reset();
+      cam.supervisor.restart('settings changed');
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.idleChecks.stop();
     await Promise.all([...this.cameras.keys()].map((id) => this.stopCamera(id, 'server_shutdown')));
   }
 
@@ -146,19 +260,28 @@ export class CameraManager {
     const source = await this.opts.sources.get(cameraId);
     if (!source) throw new CameraNotAvailable('not_found', cameraId);
     if (!source.enabled) throw new CameraNotAvailable('disabled', cameraId);
-    const input = ingestInputFor(source);
     const hub = new LiveHub();
+    // Arguments, secrets and reachability follow entry.source, so refresh() only has to restart.
+    const secrets: string[] = [];
+    const current = () => entry.source;
     const supervisor = new CameraSupervisor({
       cameraId,
       command: this.opts.ffmpegPath,
-      args: buildIngestArgs({ input, audio: source.audioAllowed ? 'aac' : 'drop' }),
-      secrets: [source.password ?? undefined, source.username ?? undefined].filter((s): s is string => !!s),
+      args: () => {
+        const s = current();
+        secrets.splice(0, secrets.length, ...[s.password, s.username].filter((x): x is string => !!x));
+        return buildIngestArgs({ input: ingestInputFor(s), audio: s.audioAllowed ? 'aac' : 'drop' });
+      },
+      secrets,
+      reachable: () =>
+        current().url.startsWith('demo:') ? Promise.resolve(true) : tcpReachable(current().url),
       ...(this.opts.watchdogMs ? { watchdogMs: this.opts.watchdogMs } : {}),
       ...this.opts.supervisor,
     });
     const entry: Entry = {
       cameraId,
       name: source.name,
+      source,
       hub,
       hls: new HlsLiveWindow(),
       supervisor,
@@ -166,6 +289,8 @@ export class CameraManager {
       offlineTimer: undefined,
       offlineRecorded: false,
       pins: 0,
+      outage: undefined,
+      writes: Promise.resolve(),
     };
     supervisor.on('init', (raw) => {
       const init = withHvc1Tag(raw); // Apple's players need H.265 as hvc1
@@ -184,6 +309,7 @@ export class CameraManager {
       if (change.to === 'stalled' || change.to === 'failing') {
         hub.reset();
         entry.hls.reset();
+        if (change.failure) this.beginOutage(entry, change.failure);
         if (!entry.offlineTimer && !entry.offlineRecorded)
           entry.offlineTimer = setTimeout(() => {
             entry.offlineTimer = undefined;
@@ -191,6 +317,7 @@ export class CameraManager {
             void this.healthEvent(cameraId, 'offline', { reason: change.reason });
           }, this.offlineEventMs).unref();
       } else if (change.to === 'live') {
+        this.endOutage(entry);
         if (entry.offlineTimer) clearTimeout(entry.offlineTimer);
         entry.offlineTimer = undefined;
         if (entry.offlineRecorded) {
@@ -207,6 +334,76 @@ export class CameraManager {
     supervisor.start();
     this.scheduleIdle(entry);
     return entry;
+  }
+
+  /** Opens the camera's outage (once per outage) and arms its alert. */
+  private beginOutage(cam: Entry, failure: CameraFailure): void {
+    if (cam.outage || !this.outages) return;
+    const stats = cam.supervisor.stats();
+    const now = this.opts.clock.now();
+    // It went down when the video stopped (the watchdog noticed a window later), or now.
+    const downForMs = stats.lastFragmentAgeMs ?? 0;
+    const startedAt = new Date(now.getTime() - Math.min(downForMs, 10 * 60_000)).toISOString();
+    const outage: OpenOutage = { id: newId(), startedAt, failure, alertTimer: undefined };
+    cam.outage = outage;
+    const outages = this.outages;
+    this.write(cam, 'open an outage', () =>
+      outages.open({
+        id: outage.id,
+        camera_id: cam.cameraId,
+        started_at: startedAt,
+        reason: failure.code,
+        detail: failure.message.slice(0, 1000),
+      }),
+    );
+    const wait = Math.max(0, this.alertAfterMs - (now.getTime() - Date.parse(startedAt)));
+    outage.alertTimer = setTimeout(() => {
+      outage.alertTimer = undefined;
+      if (cam.outage === outage) this.write(cam, 'raise an outage alert', () => this.alert(cam, outage));
+    }, wait).unref();
+  }
+
+  private endOutage(cam: Entry): void {
+    const outage = cam.outage;
+    if (!outage || !this.outages) return;
+    cam.outage = undefined;
+    if (outage.alertTimer) clearTimeout(outage.alertTimer);
+    const outages = this.outages;
+    const endedAt = this.opts.clock.now().toISOString();
+    this.write(cam, 'close an outage', () => outages.close(outage.id, endedAt));
+  }
+
+  private async alert(cam: Entry, outage: OpenOutage): Promise<void> {
+    const db = this.opts.db;
+    if (!db) return;
+    const clock = this.opts.clock;
+    const failure = cam.supervisor.stats().failure ?? outage.failure;
+    await db.transaction().execute(async (trx) => {
+      const outages = new CameraOutagesRepository(trx);
+      const place = await outages.placeOf(cam.cameraId);
+      if (!place) return;
+      const text = FAILURE_TEXT[failure.code];
+      await raiseAlert(trx, clock, {
+        kind: 'camera_offline',
+        severity: 'warning',
+        regionId: place.regionId,
+        institutionId: place.institutionId,
+        roomId: place.roomId,
+        cameraId: cam.cameraId,
+        title: `Камера «${place.name}» не работает: ${text.short}`,
+        body: `${text.operator} Камера недоступна с ${outage.startedAt}.`,
+        evidence: { outageId: outage.id, reason: failure.code, detail: failure.message },
+        dedupeKey: `camera_offline:${cam.cameraId}`,
+      });
+      await outages.markAlerted(outage.id, clock.now().toISOString());
+    });
+  }
+
+  /** Runs a database write after the camera's previous ones; failures are logged, never thrown. */
+  private write(cam: Entry, what: string, fn: () => Promise<void>): void {
+    cam.writes = cam.writes.then(fn).catch((err: unknown) => {
+      this.opts.log?.error({ err, cameraId: cam.cameraId }, `could not ${what}`);
+    });
   }
 
   private scheduleIdle(cam: Entry): void {

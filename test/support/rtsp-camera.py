@@ -29,7 +29,7 @@ def video_branch(args):
         enc = (
             f"x264enc tune=zerolatency speed-preset=ultrafast aud=false key-int-max={args.key_int} "
             f"bitrate={args.bitrate_kbit} ! video/x-h264,profile=baseline ! h264parse ! "
-            "rtph264pay name=pay0 pt=96 config-interval=0"
+            "identity name=stamp ! rtph264pay name=pay0 pt=96 config-interval=0"
         )
     elif args.codec == "h265":
         enc = (
@@ -75,6 +75,13 @@ def main():
     parser.add_argument("--audio", choices=["none", "aac", "pcma"], default="none")
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="")
+    parser.add_argument(
+        "--stall-after",
+        type=float,
+        default=0,
+        help="H.264 only: after this many seconds of streaming, frames keep flowing but their "
+        "timestamps stop advancing (a camera confused by a second client)",
+    )
     args = parser.parse_args()
 
     Gst.init(None)
@@ -102,6 +109,31 @@ def main():
         permissions.add_permission_for_role("camera-user", "media.factory.access", True)
         permissions.add_permission_for_role("camera-user", "media.factory.construct", True)
         factory.set_permissions(permissions)
+
+    if args.stall_after > 0:
+
+        def on_configure(_factory, media):
+            stamp = media.get_element().get_by_name("stamp")
+            if stamp is None:
+                return
+            state = {"first": None, "frozen": None}
+
+            def probe(_pad, info):
+                buf = info.get_buffer()
+                if buf is None or buf.pts == Gst.CLOCK_TIME_NONE:
+                    return Gst.PadProbeReturn.OK
+                if state["first"] is None:
+                    state["first"] = buf.pts
+                if buf.pts - state["first"] >= args.stall_after * Gst.SECOND:
+                    if state["frozen"] is None:
+                        state["frozen"] = buf.pts
+                    buf.pts = state["frozen"]
+                    buf.dts = state["frozen"]
+                return Gst.PadProbeReturn.OK
+
+            stamp.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, probe)
+
+        factory.connect("media-configure", on_configure)
 
     server.get_mount_points().add_factory(args.path, factory)
 

@@ -25,6 +25,8 @@ export interface RtspCameraOptions {
   audio?: 'none' | 'aac' | 'pcma';
   user?: string;
   password?: string;
+  /** H.264: after this many seconds frames keep flowing but their timestamps stop advancing. */
+  stallAfterSeconds?: number;
   /** How long to wait for READY. Default 15 s. */
   readyTimeoutMs?: number;
 }
@@ -115,6 +117,7 @@ export async function startRtspCamera(options: RtspCameraOptions = {}): Promise<
     '--audio',
     options.audio ?? 'none',
   ];
+  if (options.stallAfterSeconds) args.push('--stall-after', String(options.stallAfterSeconds));
   if (options.user !== undefined) args.push('--user', options.user, '--password', options.password ?? '');
   // stdin stays open as a pipe: the camera exits when it closes, i.e. when this process dies.
   const child = spawn(SYSTEM_PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });

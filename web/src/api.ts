@@ -342,6 +342,12 @@ export interface CameraHealth {
   restarts: number;
   /** fragments dropped for slow viewers */
   drops: number;
+  /** why it is not live (web/src/camera-failure.ts), null while fine */
+  reason: string | null;
+  /** the server's account (English), for details */
+  reasonDetail: string | null;
+  /** the last check of a camera nobody watches, null before the first */
+  lastCheck: { at: string; ok: boolean; reason: string | null; durationMs: number } | null;
 }
 export interface CameraHealthEvent {
   id: string;

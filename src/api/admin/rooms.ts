@@ -153,7 +153,11 @@ export function registerRoomRoutes(app: App, ctx: AppContext): void {
         response: { 200: CameraView, ...WRITE_ERRORS },
       },
     },
-    async (req) => updateCamera(deps, adminCaller(req), req.params.id, req.body),
+    async (req) => {
+      const view = await updateCamera(deps, adminCaller(req), req.params.id, req.body);
+      await ctx.live.cameras.refresh(req.params.id); // the running ingest follows at once
+      return view;
+    },
   );
   app.delete(
     '/cameras/:id',
@@ -167,6 +171,7 @@ export function registerRoomRoutes(app: App, ctx: AppContext): void {
     },
     async (req, reply) => {
       await deleteCamera(deps, adminCaller(req), req.params.id);
+      await ctx.live.cameras.refresh(req.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -47,6 +47,34 @@ export class CameraSourcesRepository {
     };
   }
 
+  /** Every enabled camera's source, for the idle health checks (read by the media plane only). */
+  async listEnabled(): Promise<CameraSource[]> {
+    const rows = await this.db
+      .selectFrom('cameras')
+      .select([
+        'id',
+        'name',
+        'source_url',
+        'source_username',
+        'source_password',
+        'rtsp_transport',
+        'enabled',
+        'audio_allowed',
+      ])
+      .where('enabled', '=', 1)
+      .execute();
+    return rows.map((r) => ({
+      cameraId: r.id,
+      name: r.name,
+      url: r.source_url,
+      username: r.source_username,
+      password: r.source_password,
+      transport: r.rtsp_transport,
+      enabled: r.enabled === 1,
+      audioAllowed: r.audio_allowed === 1,
+    }));
+  }
+
   /** Every camera with where it is, for health listings (no secrets). */
   async listPlaces(): Promise<
     {

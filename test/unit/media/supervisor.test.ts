@@ -137,7 +137,11 @@ describe('CameraSupervisor', () => {
     child().writeStderr('rtsp://admin:hunter22@cam/live: End of file\n');
     child().exit(0);
     assert.equal(supervisor.state, 'stalled');
-    assert.equal(changes.at(-1)?.reason, 'ffmpeg exited with code 0: rtsp://***:***@cam/live: End of file');
+    assert.equal(changes.at(-1)?.failure?.code, 'unreachable');
+    assert.equal(
+      changes.at(-1)?.reason,
+      'the camera closed the connection (rtsp://***:***@cam/live: End of file)',
+    );
     timers.advance(1000);
     assert.equal(spawner.children.length, 2);
   });
@@ -175,7 +179,8 @@ describe('CameraSupervisor', () => {
     assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
     assert.deepEqual(states(), ['starting', 'live', 'stalled', 'failing']);
     assert.equal(supervisor.stats().consecutiveFailures, 9);
-    assert.match(supervisor.stats().lastError ?? '', /ffmpeg exited with code 1: Connection refused/);
+    assert.match(supervisor.stats().lastError ?? '', /cannot be reached.*Connection refused/);
+    assert.equal(supervisor.stats().failure?.code, 'unreachable');
   });
 
   test('backoff resets after a stable live period, but not for a flapping camera', () => {
@@ -207,7 +212,8 @@ describe('CameraSupervisor', () => {
     child().writeStderr('[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized\n');
     timers.advance(10_000);
     assert.equal(supervisor.state, 'failing');
-    assert.match(changes.at(-1)?.reason ?? '', /no video within 10000 ms.*401 Unauthorized/);
+    assert.equal(changes.at(-1)?.failure?.code, 'auth_failed');
+    assert.match(changes.at(-1)?.reason ?? '', /refused the user name or password.*401 Unauthorized/);
     assert.deepEqual(child().signals, ['SIGTERM']);
   });
 
@@ -298,5 +304,137 @@ describe('CameraSupervisor', () => {
     c.emit('error', new Error('spawn ffmpeg ENOENT'));
     assert.equal(supervisor.state, 'failing');
     assert.match(supervisor.stats().lastError ?? '', /cannot run ffmpeg: spawn ffmpeg ENOENT/);
+  });
+  test('typed reasons: a killed camera is not "exited with code 0: Non-monotonous DTS"', () => {
+    const { supervisor, child, changes, goLive, timers } = setup();
+    supervisor.start();
+    goLive();
+    child().writeStderr('[mp4 @ 0x1] Non-monotonous DTS in output stream 0:0; previous: 1, current: 1\n');
+    child().exit(0);
+    assert.equal(changes.at(-1)?.failure?.code, 'stalled');
+    assert.doesNotMatch(changes.at(-1)?.reason ?? '', /Non-monotonous|code 0/);
+    timers.advance(1000);
+    child().writeStderr('[tcp @ 0x2] Connection to tcp://cam:554 failed: Connection refused\n');
+    child().exit(1);
+    assert.equal(supervisor.stats().failure?.code, 'unreachable');
+    const cases: [string, string][] = [
+      ['method DESCRIBE failed: 404 Not Found', 'not_found'],
+      ['method DESCRIBE failed: 401 Unauthorized', 'auth_failed'],
+      ["Stream map '0:v:0' matches no streams.", 'no_video'],
+      [
+        'Could not find tag for codec mjpeg in stream #0, codec not currently supported in container',
+        'unsupported_codec',
+      ],
+    ];
+    for (const [line, code] of cases) {
+      timers.advance(supervisor.stats().nextRestartInMs ?? 0);
+      child().writeStderr(line + '\n');
+      child().exit(1);
+      assert.equal(supervisor.stats().failure?.code, code, line);
+    }
+  });
+
+  test('a start that never answers is a timeout; an init without a keyframe is no_video', () => {
+    const { supervisor, child, timers } = setup({ startTimeoutMs: 4000 });
+    supervisor.start();
+    timers.advance(4000);
+    assert.equal(supervisor.stats().failure?.code, 'timeout');
+    timers.advance(supervisor.stats().nextRestartInMs ?? 0);
+    child().writeStdout(INIT);
+    timers.advance(4000);
+    assert.equal(supervisor.stats().failure?.code, 'no_video');
+  });
+
+  test('retryNow restarts at once during back-off, at most once per minRetryIntervalMs', () => {
+    const { supervisor, spawner, child, timers } = setup({
+      backoff: { initialMs: 20_000, maxMs: 20_000 },
+      minRetryIntervalMs: 2000,
+    });
+    supervisor.start();
+    child().writeStderr('Connection refused\n');
+    child().exit(1);
+    assert.equal(spawner.children.length, 1);
+    assert.equal(supervisor.retryNow(), true);
+    assert.equal(spawner.children.length, 2);
+    child().exit(1);
+    assert.equal(supervisor.retryNow(), false, 'bounded');
+    timers.advance(2000);
+    assert.equal(supervisor.retryNow(), true);
+    assert.equal(spawner.children.length, 3);
+  });
+
+  test('an unreachable camera that answers again is retried within the poll interval', async () => {
+    let up = false;
+    const { supervisor, spawner, child, timers } = setup({
+      backoff: { initialMs: 30_000, maxMs: 30_000 },
+      reachable: () => Promise.resolve(up),
+      reachabilityPollMs: 500,
+    });
+    supervisor.start();
+    child().writeStderr('Connection refused\n');
+    child().exit(1);
+    for (let i = 0; i < 6; i++) {
+      timers.advance(500);
+      await Promise.resolve();
+    }
+    assert.equal(spawner.children.length, 1, 'no retry while the camera refuses');
+    up = true;
+    timers.advance(500);
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(spawner.children.length, 2, 'retried once it answers');
+    // A camera that answers but refuses the password is not polled: back-off decides.
+    child().writeStderr('401 Unauthorized\n');
+    child().exit(1);
+    for (let i = 0; i < 10; i++) {
+      timers.advance(500);
+      await Promise.resolve();
+    }
+    assert.equal(spawner.children.length, 2);
+  });
+
+  test('stalled timestamps: video flows but media time stops → stalled and restarted', () => {
+    const { supervisor, spawner, child, timers, changes } = setup({ watchdogMs: 5000 });
+    supervisor.start();
+    child().writeStdout(INIT);
+    let seq = 1;
+    const send = (decodeTime: number, keyframe = false) =>
+      child().writeStdout(
+        fragment(seq++, [
+          { trackId: 1, decodeTime, samples: [{ flags: keyframe ? SYNC : NON_SYNC, duration: 1 }] },
+        ]),
+      );
+    // 90 kHz: advancing 3600 ticks (40 ms) per 40 ms of wall time is healthy.
+    for (let i = 0; i < 200; i++) {
+      send(i * 3600, i % 25 === 0);
+      timers.advance(40);
+    }
+    assert.equal(supervisor.state, 'live');
+    // Frames keep coming, but their timestamps creep by one tick each.
+    const frozen = 200 * 3600;
+    for (let i = 0; i < 200 && supervisor.state === 'live'; i++) {
+      send(frozen + i, i % 25 === 0);
+      timers.advance(40);
+    }
+    assert.equal(supervisor.state, 'stalled');
+    assert.equal(changes.at(-1)?.failure?.code, 'stalled');
+    assert.match(changes.at(-1)?.reason ?? '', /timestamps stopped advancing/);
+    timers.advance(1000);
+    assert.equal(spawner.children.length, 2, 'restarted');
+  });
+
+  test('restart() starts a fresh run with the current arguments at once', () => {
+    let url = 'rtsp://cam/a';
+    const { supervisor, spawner, child, goLive } = setup({ args: () => ['-i', url] });
+    supervisor.start();
+    goLive();
+    url = 'rtsp://cam/b';
+    supervisor.restart('settings changed');
+    assert.equal(spawner.children.length, 2);
+    assert.deepEqual(child().args, ['-i', 'rtsp://cam/b']);
+    assert.deepEqual(child(0).signals, ['SIGTERM']);
+    assert.equal(supervisor.state, 'starting');
+    goLive();
+    assert.equal(supervisor.state, 'live');
   });
 });

@@ -44,6 +44,8 @@ export interface PlayerEvents {
   needsTap(needed: boolean): void;
   /** whether the stream carries sound */
   audio(has: boolean): void;
+  /** why the camera is not live (a reason code), null once it is or when unknown */
+  cameraReason?(reason: string | null): void;
 }
 
 export interface GrantSource {
@@ -62,6 +64,7 @@ interface TransportHandlers {
   /** the connection broke (or never opened); `gotData` tells whether any media arrived */
   broken(gotData: boolean): void;
   renewNeeded(): void;
+  cameraReason(reason: string | null): void;
   unsupported(): void;
   firstData(): void;
   audio(has: boolean): void;
@@ -283,6 +286,9 @@ export class LivePlayer {
       renewNeeded: () => {
         if (live()) void this.renewNow();
       },
+      cameraReason: (reason) => {
+        if (live()) this.events.cameraReason?.(reason);
+      },
       unsupported: () => {
         if (!live()) return;
         if (!this.mseCodecUnsupported && this.video.canPlayType('application/vnd.apple.mpegurl') !== '') {
@@ -292,6 +298,7 @@ export class LivePlayer {
       },
       firstData: () => {
         if (!live()) return;
+        this.events.cameraReason?.(null);
         this.wsFailuresBeforeData = 0;
         this.video.play().then(
           () => this.events.needsTap(false),
@@ -485,6 +492,8 @@ class MseTransport implements Transport {
           return this.fail(() => this.h.closed(msg.reason));
         case 'renew_needed':
           return this.h.renewNeeded();
+        case 'status':
+          return this.h.cameraReason(msg.reason);
         case 'other':
           return;
       }

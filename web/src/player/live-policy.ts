@@ -142,6 +142,8 @@ export type ServerMessage =
   | { type: 'init'; mime: string }
   | { type: 'closed'; reason: string }
   | { type: 'renew_needed' }
+  /** the camera is not live: its state and typed reason (web/src/camera-failure.ts) */
+  | { type: 'status'; state: string; reason: string | null }
   | { type: 'other' };
 
 export function parseServerMessage(text: string): ServerMessage | null {
@@ -156,6 +158,12 @@ export function parseServerMessage(text: string): ServerMessage | null {
   if (m.type === 'init' && typeof m.mime === 'string') return { type: 'init', mime: m.mime };
   if (m.type === 'closed')
     return { type: 'closed', reason: typeof m.reason === 'string' ? m.reason : 'closed' };
+  if (m.type === 'status' && typeof (m as { state?: unknown }).state === 'string')
+    return {
+      type: 'status',
+      state: (m as { state: string }).state,
+      reason: typeof m.reason === 'string' ? m.reason : null,
+    };
   if (m.type === 'renew' || m.type === 'renew_needed' || m.type === 'token_expiring')
     return { type: 'renew_needed' };
   return { type: 'other' };

@@ -4,6 +4,7 @@
  * download (no native controls, `controlsList="nodownload"`, no context menu, no picture-in-picture).
  */
 import type { TargetedKeyboardEvent } from 'preact';
+import { cameraFailureText } from '../camera-failure.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type StreamGrant } from '../api.js';
 import { formatNextOpen, formatTime } from '../format.js';
@@ -40,6 +41,7 @@ export function LiveView({
   const [viewerTag, setViewerTag] = useState('');
   const [needsTap, setNeedsTap] = useState(false);
   const [hasAudio, setHasAudio] = useState(false);
+  const [cameraReason, setCameraReason] = useState<string | null>(null);
   const [muted, setMuted] = useState(true);
   const [fullscreen, setFullscreen] = useState(false);
   const [transport, setTransport] = useState<string>('');
@@ -60,6 +62,7 @@ export function LiveView({
         grant: (g) => setViewerTag(g.viewerTag),
         needsTap: setNeedsTap,
         audio: setHasAudio,
+        cameraReason: setCameraReason,
       },
       { forceHls: hlsForced(window.location.search) },
     );
@@ -150,6 +153,9 @@ export function LiveView({
 
       <div class={`player-status${isLive ? ' is-live' : ''}`} role="status" aria-live="polite">
         <StatusText state={state} t={t} lang={lang} timeZone={timeZone} />
+        {!isLive && state.kind !== 'ended' && cameraFailureText(lang, cameraReason) ? (
+          <span class="player-reason">{cameraFailureText(lang, cameraReason)?.viewer}</span>
+        ) : null}
       </div>
 
       {state.kind === 'ended' || state.kind === 'unsupported' ? (

@@ -9,6 +9,7 @@ import {
   type Room,
 } from '../api.js';
 import { formatBitrate } from '../format.js';
+import { cameraFailureText, lastCheckLabel } from '../camera-failure.js';
 import { useAsync, useVisibleInterval } from '../hooks.js';
 import { Icon } from '../icons.js';
 import { useI18n } from '../i18n.js';
@@ -113,6 +114,7 @@ export function CamerasTab({ institution, rooms }: { institution: Institution; r
                       <Badge tone={HEALTH_TONE[state]} dot={state === 'live'}>
                         {t(`health.${state}`)}
                       </Badge>
+                      {h && state !== 'disabled' ? <CameraReason health={h} /> : null}
                       {h && state === 'live' ? (
                         <span class="muted small">
                           {Math.round(h.fps)} {t('operator.fps')} · {formatBitrate(h.bitrateBps, lang)} ·{' '}
@@ -167,4 +169,26 @@ export function CamerasTab({ institution, rooms }: { institution: Institution; r
       )}
     </div>
   );
+}
+
+/** Why a camera is not live (and what to do), or the last idle check's result: operator and admin lists. */
+export function CameraReason({ health }: { health: CameraHealth }) {
+  const { lang } = useI18n();
+  const failure = cameraFailureText(lang, health.reason);
+  if (failure && (health.state === 'stalled' || health.state === 'failing'))
+    return (
+      <span class="camera-reason small" title={health.reasonDetail ?? undefined}>
+        <strong>{failure.short}</strong>: {failure.operator}
+      </span>
+    );
+  if (health.state === 'idle' && health.lastCheck) {
+    const bad = cameraFailureText(lang, health.lastCheck.reason);
+    return (
+      <span class={`camera-reason small${health.lastCheck.ok ? ' muted' : ''}`}>
+        {lastCheckLabel(lang, health.lastCheck)}
+        {!health.lastCheck.ok && bad ? `. ${bad.operator}` : ''}
+      </span>
+    );
+  }
+  return null;
 }

@@ -5,7 +5,7 @@ import { formatBitrate, formatSeconds, formatTime } from '../format.js';
 import { useAsync, useTitle, useVisibleInterval } from '../hooks.js';
 import { useI18n } from '../i18n.js';
 import { Badge, CheckboxField, ErrorState, Loading, PageHeader, Card } from '../ui.js';
-import { HEALTH_TONE } from './admin-cameras.js';
+import { HEALTH_TONE, CameraReason } from './admin-cameras.js';
 import { browserTimeZone, localDate } from '../format.js';
 import { loadSamples, recordSample, ViewersChart, type Sample } from './viewers-chart.js';
 
@@ -137,6 +137,7 @@ function HealthTable({ items }: { items: CameraHealth[] }) {
                 <Badge tone={HEALTH_TONE[c.state]} dot={c.state === 'live'}>
                   {t(`health.${c.state}`)}
                 </Badge>
+                <CameraReason health={c} />
               </td>
               <td class="num" data-label={t('operator.viewers')}>
                 {c.viewers}
