@@ -195,6 +195,22 @@ export const SETTINGS = [
     default: 120,
     help: 'how long a playback grant lets its viewer fetch the range it was given for',
   },
+  {
+    key: 'billing.graceDay',
+    kind: 'int',
+    min: 1,
+    max: 28,
+    default: 25,
+    help: 'a monthly charge unpaid after this day of the next month suspends the subscription',
+  },
+  {
+    key: 'billing.pilotNoticeDays',
+    kind: 'int',
+    min: 1,
+    max: 90,
+    default: 14,
+    help: 'parents of a free-pilot kindergarten are told this many days before the pilot ends',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -241,6 +257,7 @@ export interface Config {
     readonly exportKeepDays: number;
     readonly playbackMinutes: number;
   };
+  readonly billing: { readonly graceDay: number; readonly pilotNoticeDays: number };
 }
 
 export class ConfigError extends Error {

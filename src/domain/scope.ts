@@ -28,7 +28,12 @@ export type AdminObject =
   | 'guardian_link'
   | 'subscription'
   | 'person'
-  | 'role_binding';
+  | 'role_binding'
+  // the paid service (docs/design/billing.md)
+  | 'tariff'
+  | 'billing_run'
+  | 'payment_import'
+  | 'billing_account';
 
 export type AdminAction = 'read' | 'create' | 'update' | 'delete';
 
@@ -83,6 +88,10 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       ...INSIDE_KINDERGARTEN,
       person: ALL,
       role_binding: ['read', 'create', 'delete'],
+      tariff: ['read', 'create', 'update'],
+      billing_run: ['read', 'create', 'update'],
+      payment_import: ['read', 'create'],
+      billing_account: ['read', 'create'],
     },
     grants: ['kindergarten_admin', 'auditor'],
   },
@@ -101,7 +110,14 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
   kindergarten_admin: {
     scopes: ['institution'],
     kinds: ['kindergarten'],
-    rights: { institution: READ, ...INSIDE_KINDERGARTEN, person: ALL, role_binding: READ },
+    rights: {
+      institution: READ,
+      ...INSIDE_KINDERGARTEN,
+      person: ALL,
+      role_binding: READ,
+      tariff: READ,
+      billing_account: READ,
+    },
     grants: [],
   },
   office_head: {
@@ -132,6 +148,10 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       subscription: READ,
       person: READ,
       role_binding: READ,
+      tariff: READ,
+      billing_run: READ,
+      payment_import: READ,
+      billing_account: READ,
     },
     grants: [],
   },
@@ -151,6 +171,10 @@ const LABEL: Record<AdminObject, string> = {
   subscription: 'subscription',
   person: 'person',
   role_binding: 'role binding',
+  tariff: 'tariff',
+  billing_run: 'billing run',
+  payment_import: 'payment import',
+  billing_account: 'billing account',
 };
 
 export function objectNotFound(object: AdminObject): AppError {

@@ -36,6 +36,7 @@ import { registerAuditRoutes } from '../api/audit.js';
 import { registerRecordingRoutes } from '../api/recordings.js';
 import { RecordingService, type RecordingServiceOptions } from '../recording/service.js';
 import { registerWebApp } from '../api/web.js';
+import { registerBillingRoutes } from '../api/billing.js';
 
 export interface AppContext {
   config: Config;
@@ -211,6 +212,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerCameraHealthRoutes(app, ctx);
   await registerAuditRoutes(app, ctx);
   await registerRecordingRoutes(app, ctx);
+  await registerBillingRoutes(app, ctx);
   await registerWebApp(app, ctx);
   await recording.start();
   return { app, ctx };
