@@ -157,7 +157,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           const caller = adminCaller(req);
           const run = await runForExport(deps, caller, req.params.id);
           const format = req.query.format;
-          await ctx.audit(caller.audit(caller.principal.bindings[0]?.role ?? 'city_operator'), {
+          await ctx.audit(caller.audit(run.grant.role), {
             action: 'billing.run.export',
             targetKind: 'run',
             targetId: run.id,

@@ -435,8 +435,12 @@ export async function addAdjustment(
 }
 
 /** An approved run the caller may read, for its export. */
-export async function runForExport(deps: BillingDeps, caller: Caller, id: string): Promise<BillingRunsTable> {
-  const { run } = await runAndGrant(deps, caller, id, 'read');
+export async function runForExport(
+  deps: BillingDeps,
+  caller: Caller,
+  id: string,
+): Promise<BillingRunsTable & { grant: Grant }> {
+  const { run, grant } = await runAndGrant(deps, caller, id, 'read');
   if (run.status !== 'approved') throw new AppError('conflict', 'only an approved run is exported');
-  return run;
+  return { ...run, grant };
 }
