@@ -15,11 +15,12 @@ import { benchFanout } from './fanout.js';
 import { benchIngest } from './ingest.js';
 import { benchGrants } from './grants.js';
 import { runRecordingBench } from './recording.js';
+import { benchBilling } from './billing.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
 
-const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording'] as const;
+const BENCHMARKS = ['first-frame', 'delay', 'fanout', 'ingest', 'grants', 'recording', 'billing'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 interface Args {
@@ -187,6 +188,15 @@ async function main(): Promise<void> {
     `ingest cost per 4 Mbit/s camera (${p.ingest.cameras} cameras, no viewers)`,
     async () => benchIngest(await getFixture(), { ...p.ingest, ffmpegPath }),
   );
+  await section('billing', 'billing run, export and payment import, 100,000 subscriptions (SQLite)', () =>
+    benchBilling('sqlite', 100_000),
+  );
+  if (args.only.has('billing') && !(await postgresUnavailable()))
+    await section(
+      'billing',
+      'billing run, export and payment import, 100,000 subscriptions (PostgreSQL)',
+      () => benchBilling('postgres', 100_000),
+    );
   await section('grants', 'grant decisions with their audit writes (SQLite)', () =>
     benchGrants('sqlite', p.grants),
   );

@@ -79,13 +79,13 @@ function jsonLine(l: BillingLinesTable): string {
 
 async function* pages(db: Kysely<Database>, runId: string): AsyncGenerator<BillingLinesTable[]> {
   const r = new BillingRepository(db);
-  let after: { institution: string; key: string } | null = null;
+  let after: string | null = null;
   for (;;) {
     const rows = await r.runLinesAfter(runId, after, PAGE);
     if (rows.length === 0) return;
     yield rows;
     const last = rows[rows.length - 1]!;
-    after = { institution: last.institution_id, key: last.line_key };
+    after = last.line_key;
     if (rows.length < PAGE) return;
   }
 }

@@ -465,21 +465,11 @@ export class BillingRepository {
       .execute();
   }
 
-  /** A page of a run's lines in export order (kindergarten, account, key), after `after`. */
-  runLinesAfter(
-    runId: string,
-    after: { institution: string; key: string } | null,
-    limit: number,
-  ): Promise<BillingLinesTable[]> {
+  /** A page of a run's lines in export order (by line key: the unique index), after `afterKey`. */
+  runLinesAfter(runId: string, afterKey: string | null, limit: number): Promise<BillingLinesTable[]> {
     let q = this.db.selectFrom('billing_lines').selectAll().where('run_id', '=', runId);
-    if (after)
-      q = q.where((eb) =>
-        eb.or([
-          eb('institution_id', '>', after.institution),
-          eb.and([eb('institution_id', '=', after.institution), eb('line_key', '>', after.key)]),
-        ]),
-      );
-    return q.orderBy('institution_id').orderBy('line_key').limit(limit).execute();
+    if (afterKey !== null) q = q.where('line_key', '>', afterKey);
+    return q.orderBy('line_key').limit(limit).execute();
   }
 
   /** Lines of approved runs for a child (the parent's charge history), newest first. */
