@@ -19,6 +19,7 @@ import { benchHlsLatency, benchHlsServing } from './hls.js';
 import { benchIntake, benchNightly } from './attendance.js';
 import { benchInspections } from './inspections.js';
 import { benchCameraHealth } from './camera-health.js';
+import { benchBilling } from './billing.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
@@ -34,6 +35,7 @@ const BENCHMARKS = [
   'attendance',
   'inspections',
   'camera-health',
+  'billing',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
@@ -212,6 +214,15 @@ async function main(): Promise<void> {
     `ingest cost per 4 Mbit/s camera (${p.ingest.cameras} cameras, no viewers)`,
     async () => benchIngest(await getFixture(), { ...p.ingest, ffmpegPath }),
   );
+  await section('billing', 'billing run, export and payment import, 100,000 subscriptions (SQLite)', () =>
+    benchBilling('sqlite', 100_000),
+  );
+  if (args.only.has('billing') && !(await postgresUnavailable()))
+    await section(
+      'billing',
+      'billing run, export and payment import, 100,000 subscriptions (PostgreSQL)',
+      () => benchBilling('postgres', 100_000),
+    );
   await section('grants', 'grant decisions with their audit writes (SQLite)', () =>
     benchGrants('sqlite', p.grants),
   );

@@ -28,6 +28,7 @@ const AVAILABILITY: Record<string, string> = {
   closed_day: 'closed_day',
   consent_missing: 'consent_pending',
   subscription_inactive: 'subscription_inactive',
+  subscription_unpaid: 'subscription_unpaid',
   camera_disabled: 'camera_off', // switched off: the player says the same («Камера выключена»)
   not_enrolled: 'not_enrolled',
   stream_limit: 'available',

@@ -299,6 +299,22 @@ export const SETTINGS = [
     default: 5,
     help: 'how often a camera nobody watches is checked with a short RTSP request (0: never); spread over the period',
   },
+  {
+    key: 'billing.graceDay',
+    kind: 'int',
+    min: 1,
+    max: 28,
+    default: 25,
+    help: 'a monthly charge unpaid after this day of the next month suspends the subscription',
+  },
+  {
+    key: 'billing.pilotNoticeDays',
+    kind: 'int',
+    min: 1,
+    max: 90,
+    default: 14,
+    help: 'parents of a free-pilot kindergarten are told this many days before the pilot ends',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -359,6 +375,7 @@ export interface Config {
     readonly skewRefuseHours: number;
     readonly linkSeconds: number;
   };
+  readonly billing: { readonly graceDay: number; readonly pilotNoticeDays: number };
   readonly audit: {
     readonly checkpointSeconds: number;
     readonly checkpointFile: string | undefined;

@@ -44,7 +44,12 @@ export type AdminObject =
   // and "an inspector states a reason" on top of these rows
   | 'guardianship_case'
   | 'inspection'
-  | 'inspection_photo';
+  | 'inspection_photo'
+  // the paid service (docs/design/billing.md)
+  | 'tariff'
+  | 'billing_run'
+  | 'payment_import'
+  | 'billing_account';
 
 /** The objects of home inspections: rights on them alone do not make a role an administrator. */
 export const INSPECTION_OBJECTS: readonly AdminObject[] = [
@@ -118,6 +123,10 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       role_binding: ['read', 'create', 'delete'],
       consent_template: ['read', 'create'],
       connection_profile: ['read', 'update'],
+      tariff: ['read', 'create', 'update'],
+      billing_run: ['read', 'create', 'update'],
+      payment_import: ['read', 'create'],
+      billing_account: ['read', 'create'],
     },
     grants: ['kindergarten_admin', 'auditor'],
   },
@@ -136,7 +145,14 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
   kindergarten_admin: {
     scopes: ['institution'],
     kinds: ['kindergarten'],
-    rights: { institution: READ, ...INSIDE_KINDERGARTEN, person: ALL, role_binding: READ },
+    rights: {
+      institution: READ,
+      ...INSIDE_KINDERGARTEN,
+      person: ALL,
+      role_binding: READ,
+      tariff: READ,
+      billing_account: READ,
+    },
     grants: [],
   },
   office_head: {
@@ -194,6 +210,10 @@ export const ADMIN_RULES: Readonly<Partial<Record<Role, AdminRoleRule>>> = {
       absence_notice: READ,
       meal_order: READ,
       attendance: READ,
+      tariff: READ,
+      billing_run: READ,
+      payment_import: READ,
+      billing_account: READ,
     },
     grants: [],
   },
@@ -234,6 +254,10 @@ const LABEL: Record<AdminObject, string> = {
   guardianship_case: 'guardianship case',
   inspection: 'inspection',
   inspection_photo: 'photo',
+  tariff: 'tariff',
+  billing_run: 'billing run',
+  payment_import: 'payment import',
+  billing_account: 'billing account',
 };
 
 export function objectNotFound(object: AdminObject): AppError {

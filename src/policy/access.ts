@@ -136,7 +136,10 @@ function guardianLive(facts: LiveAccessFacts, atMs: number): Outcome {
       !camera.freePilot &&
       !facts.subscriptions.some((s) => s.childId === childId && s.status === 'active')
     ) {
-      return 'subscription_inactive';
+      const unpaid = facts.subscriptions.some(
+        (s) => s.childId === childId && s.status === 'suspended' && s.suspendedReason === 'unpaid',
+      );
+      return unpaid ? 'subscription_unpaid' : 'subscription_inactive';
     }
     if (!camera.enabled) return 'camera_disabled';
     viewing ??= viewingStateAt(

@@ -26,6 +26,8 @@ export const DENY_REASONS = [
   'consent_missing',
   /** No active subscription for the child (and the institution is not a free pilot). */
   'subscription_inactive',
+  /** The child's subscription is suspended because a charge was not paid past its grace day. */
+  'subscription_unpaid',
   /** The camera is disabled. */
   'camera_disabled',
   /** Today is a closed day of the institution. */

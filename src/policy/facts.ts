@@ -97,6 +97,8 @@ export type SubscriptionStatus = 'active' | 'suspended' | 'cancelled';
 export interface Subscription {
   readonly childId: string;
   readonly status: SubscriptionStatus;
+  /** why a suspended subscription is suspended: 'unpaid' when billing suspended it for arrears */
+  readonly suspendedReason?: string | null;
 }
 
 /** The group's consent as the institution's rule computes it; only 'given' meets the requirement. */

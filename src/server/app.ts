@@ -46,6 +46,7 @@ import { registerAttendanceRoutes } from '../api/attendance.js';
 import { registerInspectionRoutes } from '../api/inspections.js';
 import { createAuditCheckpointer } from '../audit/checkpointer-setup.js';
 import type { AuditCheckpointer } from '../audit/checkpoints.js';
+import { registerBillingRoutes } from '../api/billing.js';
 
 export interface AppContext {
   config: Config;
@@ -254,6 +255,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   registerConsentRoutes(app, ctx);
   await registerAttendanceRoutes(app, ctx);
   await registerInspectionRoutes(app, ctx);
+  await registerBillingRoutes(app, ctx);
   await registerWebApp(app, ctx);
   try {
     await recording.start();

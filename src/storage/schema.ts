@@ -1,5 +1,6 @@
 /** Row types of the database, as Kysely sees them (see migrations/ for the constraints). */
 import type { Generated } from 'kysely';
+import type { BillingTables } from './billing-schema.js';
 
 type Flag = 0 | 1;
 
@@ -18,6 +19,8 @@ export interface InstitutionsTable {
   free_pilot: Flag;
   monthly_fee_minor: number | null;
   consent_required: Flag;
+  /** last day of the free pilot (migration 0013); null: no end set */
+  pilot_until?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -127,6 +130,12 @@ export interface SubscriptionsTable {
   child_id: string;
   status: 'active' | 'suspended' | 'cancelled';
   monthly_fee_minor: number | null;
+  /** the offer version the payer accepted, and when (migration 0013) */
+  offer_version?: string | null;
+  accepted_at?: string | null;
+  /** 'unpaid' when billing suspended it; the day the arrears were judged as of */
+  suspended_reason?: string | null;
+  suspended_as_of?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -316,7 +325,7 @@ export interface RecordingExportsTable {
   file_deleted_at: string | null;
 }
 
-export interface Database {
+export interface Database extends BillingTables {
   stream_sessions: StreamSessionsTable;
   health_events: HealthEventsTable;
   regions: RegionsTable;

@@ -46,6 +46,7 @@ export type AvailabilityState =
   | 'closed_day'
   | 'consent_pending'
   | 'subscription_inactive'
+  | 'subscription_unpaid'
   | 'not_enrolled'
   | 'camera_offline'
   /** switched off by an administrator (not the same as offline) */

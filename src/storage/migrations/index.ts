@@ -11,6 +11,7 @@ import * as m0017 from './0017_attendance.js';
 import * as m0016 from './0016_inspections.js';
 import * as m0010 from './0010_audit_append_only.js';
 import * as m0012 from './0012_camera_outages.js';
+import * as m0013 from './0013_billing.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0016_inspections': m0016,
   '0010_audit_append_only': m0010,
   '0012_camera_outages': m0012,
+  '0013_billing': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

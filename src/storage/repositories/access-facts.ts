@@ -102,8 +102,8 @@ export class AccessFactsRepository {
              null, null, null, null
         from enrolments where child_id in ${childrenOf}
       union all
-      select 'subscription', child_id, status, null, null, null, null, null, null, null, null, null,
-             null, null, null
+      select 'subscription', child_id, status, suspended_reason, null, null, null, null, null, null,
+             null, null, null, null, null
         from subscriptions where child_id in ${childrenOf}
       union all
       select 'window', cast(weekday as text), start_time, end_time, null, null, null, null, null, null,
@@ -237,7 +237,11 @@ function parseSnapshot(rows: readonly SnapshotRow[]): LiveSnapshot | undefined {
         enrolments.push({ childId: r.a!, roomId: r.b!, startDate: r.c!, endDate: r.d });
         break;
       case 'subscription':
-        subscriptions.push({ childId: r.a!, status: r.b as Subscription['status'] });
+        subscriptions.push({
+          childId: r.a!,
+          status: r.b as Subscription['status'],
+          ...(r.c ? { suspendedReason: r.c } : {}),
+        });
         break;
       case 'window':
         viewingWindows.push({ weekday: Number(r.a) as Weekday, start: r.b!, end: r.c! });

@@ -166,6 +166,7 @@ const TONES: Record<ParentCamera['availability']['state'], Tone> = {
   closed_day: 'neutral',
   consent_pending: 'warn',
   subscription_inactive: 'warn',
+  subscription_unpaid: 'warn',
   not_enrolled: 'bad',
   camera_offline: 'bad',
   camera_off: 'neutral',
