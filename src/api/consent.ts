@@ -227,50 +227,50 @@ export function registerConsentAdminRoutes(admin: App, ctx: AppContext): void {
     async (req) => launchCampaign(deps, adminCaller(req), req.params.id, req.body),
   );
   admin.post(
-    '/consent-campaigns/:campaignId/remind',
+    '/consent-campaigns/:id/remind',
     {
       schema: {
         tags,
         summary: 'Remind the families that have not answered (shown in their app)',
-        params: CampaignParams,
+        params: IdParams,
         response: {
           200: Type.Object({ remindedAt: Type.String(), pendingGuardians: Type.Integer() }),
           ...WRITE_ERRORS,
         },
       },
     },
-    async (req) => remindCampaign(deps, adminCaller(req), req.params.campaignId),
+    async (req) => remindCampaign(deps, adminCaller(req), req.params.id),
   );
   admin.post(
-    '/consent-campaigns/:campaignId/close',
+    '/consent-campaigns/:id/close',
     {
       schema: {
         tags,
         summary: "Close the campaign (the group's consent stays as it stands)",
-        params: CampaignParams,
+        params: IdParams,
         response: { 200: NoContent, ...WRITE_ERRORS },
       },
     },
     async (req) => {
-      await closeCampaign(deps, adminCaller(req), req.params.campaignId);
+      await closeCampaign(deps, adminCaller(req), req.params.id);
       return null;
     },
   );
   admin.get(
-    '/consent-campaigns/:campaignId/answers.csv',
+    '/consent-campaigns/:id/answers.csv',
     {
       schema: {
         tags,
         summary:
           "Every answer with its text version, time and who (CSV, UTF-8), for the kindergarten's files",
-        params: CampaignParams,
+        params: IdParams,
       },
     },
     async (req, reply) => {
-      const csv = await exportAnswers(deps, adminCaller(req), req.params.campaignId);
+      const csv = await exportAnswers(deps, adminCaller(req), req.params.id);
       return reply
         .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="consent-${req.params.campaignId}.csv"`)
+        .header('content-disposition', `attachment; filename="consent-${req.params.id}.csv"`)
         .send(csv);
     },
   );

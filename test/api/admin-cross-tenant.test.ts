@@ -84,7 +84,78 @@ function objectProbes(w: KindergartenWorld): Probe[] {
     probe('PATCH /api/admin/persons/{id}', w.parent.id, { displayName: 'Renamed' }),
     probe('GET /api/admin/role-bindings/{id}', w.adminBinding.id),
     { ...probe('POST /api/admin/institutions/{id}/import', I), csv: rosterFor(w) },
+    // consent campaigns and the connection wizard (src/api/consent.ts, src/api/connection.ts)
+    probe('GET /api/admin/institutions/{id}/consent-rule', I),
+    probe('PUT /api/admin/institutions/{id}/consent-rule', I, {
+      kind: 'share',
+      sharePercent: 67,
+      graceDays: 7,
+    }),
+    probe('GET /api/admin/institutions/{id}/consent-templates', I),
+    probe('GET /api/admin/institutions/{id}/consent-campaigns', I),
+    probe('GET /api/admin/rooms/{id}/consent-campaigns', w.group.id),
+    probe('POST /api/admin/rooms/{id}/consent-campaigns', w.group.id, {}),
+    probe('GET /api/admin/consent-campaigns/{id}/answers.csv', CAMPAIGNS.get(w.group.id) ?? ''),
+    probe('POST /api/admin/consent-campaigns/{id}/remind', CAMPAIGNS.get(w.group.id) ?? ''),
+    probe('POST /api/admin/consent-campaigns/{id}/close', CAMPAIGNS.get(w.group.id) ?? ''),
+    probe('GET /api/admin/institutions/{id}/connection', I),
+    probe('POST /api/admin/cameras/{id}/connection-check', w.camera.id),
+    probe('POST /api/admin/cameras/{id}/attestation', w.camera.id, { sha256: '0'.repeat(64) }),
+    probe('POST /api/admin/cameras/{id}/attestation-snapshot', w.camera.id),
+    probe('POST /api/admin/institutions/{id}/go-live', I),
+    probe('GET /api/admin/institutions/{id}/passport.pdf', I),
   ];
+}
+
+/** The active consent campaign of each world's group (made in `before`). */
+const CAMPAIGNS = new Map<string, string>();
+
+/** A consent text for the region and an active campaign in the world's group, as the demo has. */
+async function seedCampaign(db: TestDb, w: KindergartenWorld): Promise<void> {
+  const at = new Date().toISOString();
+  let template = await db.kysely
+    .selectFrom('consent_templates')
+    .select('id')
+    .where('region_id', '=', w.region.id)
+    .executeTakeFirst();
+  if (!template) {
+    template = { id: newId() };
+    await db.kysely
+      .insertInto('consent_templates')
+      .values({
+        id: template.id,
+        region_id: w.region.id,
+        version: 1,
+        title: 'T',
+        body: 'B'.repeat(30),
+        published_at: at,
+        published_by: null,
+      })
+      .execute();
+  }
+  const id = newId();
+  await db.kysely
+    .insertInto('consent_campaigns')
+    .values({
+      id,
+      room_id: w.group.id,
+      institution_id: w.institution.id,
+      template_id: template.id,
+      template_version: 1,
+      title: 'T',
+      body: 'B'.repeat(30),
+      rule_kind: 'all',
+      share_percent: 100,
+      grace_days: 14,
+      status: 'active',
+      launched_at: at,
+      launched_on: at.slice(0, 10),
+      launched_by: null,
+      closed_at: null,
+      last_reminder_at: null,
+    })
+    .execute();
+  CAMPAIGNS.set(w.group.id, id);
 }
 
 /** Deletions, leaves first (each is also tried on a fresh world of the caller's own). */
@@ -109,6 +180,26 @@ function regionProbes(w: KindergartenWorld): Probe[] {
   return [
     probe('GET /api/admin/regions/{id}', w.region.id),
     probe('PATCH /api/admin/regions/{id}', w.region.id, { name: `Renamed ${newId()}` }),
+    probe('GET /api/admin/regions/{id}/consent-templates', w.region.id),
+    probe('POST /api/admin/regions/{id}/consent-templates', w.region.id, {
+      title: 'Согласие',
+      body: 'Текст согласия родителей группы, новая версия.',
+    }),
+    probe('GET /api/admin/regions/{id}/connection-profile', w.region.id),
+    probe('PUT /api/admin/regions/{id}/connection-profile', w.region.id, {
+      allowH265: false,
+      minWidth: 640,
+      minHeight: 360,
+      maxWidth: 1920,
+      maxHeight: 1080,
+      minFps: 12,
+      maxFps: 25,
+      maxKeyframeIntervalS: 2,
+      minBitrateKbps: 1000,
+      maxBitrateKbps: 4000,
+      audioOffInGroups: true,
+      timeSyncRequired: true,
+    }),
   ];
 }
 
@@ -163,6 +254,7 @@ const LIST_PROBES: Probe[] = [
   probe('GET /api/admin/institutions', ''),
   probe('GET /api/admin/persons', ''),
   probe('GET /api/admin/role-bindings', ''),
+  probe('GET /api/admin/connections', ''),
 ];
 
 /**
@@ -232,6 +324,8 @@ for (const { name, open, skip } of testDatabases()) {
       const region = await f.region({ name: 'City' });
       a = await f.kindergartenWorld(region.id, 'A');
       b = await f.kindergartenWorld(region.id, 'B');
+      await seedCampaign(db, a);
+      await seedCampaign(db, b);
       adminA = await sessionFor(t, a.admin.id);
     });
     after(async () => {
@@ -293,6 +387,14 @@ for (const { name, open, skip } of testDatabases()) {
         'POST /api/admin/institutions/{id}/import': 200, // counts, not one new object
         'DELETE /api/admin/institutions/{id}': 403,
         'DELETE /api/admin/role-bindings/{id}': 403,
+        'POST /api/admin/rooms/{id}/consents': 409, // the group's active consent campaign decides
+        'POST /api/admin/rooms/{id}/consent-campaigns': 409, // the group already has an active campaign
+        'POST /api/admin/consent-campaigns/{id}/remind': 200,
+        'POST /api/admin/consent-campaigns/{id}/close': 200,
+        'POST /api/admin/cameras/{id}/connection-check': 200, // checked: the camera did not answer
+        'POST /api/admin/cameras/{id}/attestation': 400, // no picture with this hash was taken
+        'POST /api/admin/cameras/{id}/attestation-snapshot': 503, // the test camera does not exist
+        'POST /api/admin/institutions/{id}/go-live': 409, // not ready
       };
       for (const p of objectProbes(a)) {
         const res = await send(t, adminA, p);
