@@ -343,6 +343,7 @@ export interface Database {
   recording_views: RecordingViewsTable;
   recording_exports: RecordingExportsTable;
   alerts: AlertsTable;
+  room_zone_changes: RoomZoneChangesTable;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
@@ -369,4 +370,17 @@ export interface AlertsTable {
   resolved_at: string | null;
   resolved_by: string | null;
   resolution_comment: string | null;
+}
+
+/** A recorded, reasoned change of a room's zone (migration 0009): the database lets the zone of a
+ * room with cameras change only against such a row, which the change consumes (`applied`). */
+export interface RoomZoneChangesTable {
+  id: string;
+  room_id: string;
+  from_zone: 'common' | 'restricted';
+  to_zone: 'common' | 'restricted';
+  reason: string;
+  actor_person_id: string;
+  changed_at: string;
+  applied: number;
 }

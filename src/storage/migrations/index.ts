@@ -5,6 +5,7 @@ import * as m0004 from './0004_recording.js';
 import * as m0005 from './0005_access_indexes.js';
 import * as m0006 from './0006_export_expiry.js';
 import * as m0007 from './0007_roles_alerts.js';
+import * as m0009 from './0009_restricted_rooms.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005_access_indexes': m0005,
   '0006_export_expiry': m0006,
   '0007_roles_alerts': m0007,
+  '0009_restricted_rooms': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {
