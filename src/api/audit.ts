@@ -8,6 +8,9 @@ import { auditContext, requireAuth } from '../server/request-context.js';
 import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import type { AuthenticatedSession } from '../identity/sessions.js';
+import { isEmptyReach } from '../storage/repositories/reach.js';
+import { mayAnywhere, reachOf } from '../authz/index.js';
+import { principalOf } from '../authz/places.js';
 import {
   AuditQueryRepository,
   type AuditFilter,
@@ -88,24 +91,15 @@ function csvCell(v: string | number | null | undefined): string {
 export async function registerAuditRoutes(app: App, ctx: AppContext): Promise<void> {
   const repo = new AuditQueryRepository(ctx.db.kysely);
 
-  /** The caller's audit scope: auditors per region, kindergarten administrators per kindergarten. */
+  /** The caller's audit scope, from the one table (src/authz/): whole regions and single institutions. */
   async function scope(
     auth: AuthenticatedSession,
   ): Promise<Pick<AuditFilter, 'institutionIds' | 'includeUnscoped'>> {
-    const ids = new Set<string>();
-    let regionWide = false;
-    for (const r of auth.roles) {
-      if (r.role === 'auditor' && r.scopeKind === 'region') {
-        regionWide = true;
-        for (const id of await repo.institutionsOfRegion(r.scopeId)) ids.add(id);
-      } else if (
-        (r.role === 'auditor' || r.role === 'kindergarten_admin' || r.role === 'office_head') &&
-        r.scopeKind === 'institution'
-      )
-        ids.add(r.scopeId);
-    }
-    if (ids.size === 0 && !regionWide) throw new AppError('not_found', 'nothing here');
-    return { institutionIds: [...ids], includeUnscoped: regionWide };
+    const reach = reachOf(principalOf(auth), 'audit_log');
+    const ids = new Set<string>(reach.institutions.map((i) => i.institutionId));
+    for (const r of reach.regions) for (const id of await repo.institutionsOfRegion(r.regionId)) ids.add(id);
+    if (isEmptyReach(reach)) throw new AppError('not_found', 'nothing here');
+    return { institutionIds: [...ids], includeUnscoped: reach.regions.length > 0 };
   }
 
   async function filterOf(auth: AuthenticatedSession, q: QueryT): Promise<AuditFilter> {
@@ -168,7 +162,8 @@ export async function registerAuditRoutes(app: App, ctx: AppContext): Promise<vo
     { schema: { summary: "Verify the audit log's hash chain", tags: ['audit'] } },
     async (req) => {
       const auth = requireAuth(req);
-      if (!auth.roles.some((r) => r.role === 'auditor')) throw new AppError('not_found', 'nothing here');
+      if (!mayAnywhere(principalOf(auth), 'audit_log', 'verify'))
+        throw new AppError('not_found', 'nothing here');
       const chain = await verifyAuditChain(ctx.db.kysely);
       const cp = ctx.auditCheckpoints;
       if (!cp) return { ...chain, checkpoints: null };
@@ -206,7 +201,8 @@ export async function registerAuditRoutes(app: App, ctx: AppContext): Promise<vo
     },
     async (req) => {
       const auth = requireAuth(req);
-      if (!auth.roles.some((r) => r.role === 'auditor')) throw new AppError('not_found', 'nothing here');
+      if (!mayAnywhere(principalOf(auth), 'audit_log', 'read'))
+        throw new AppError('not_found', 'nothing here');
       const cp = ctx.auditCheckpoints;
       const latest = cp?.latest() ?? null;
       return {

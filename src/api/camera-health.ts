@@ -12,40 +12,23 @@ import { probeCamera } from '../media/probe.js';
 import { grabCameraFrame } from '../media/snapshot.js';
 import { ProbeError } from '../media/errors.js';
 import type { AuthenticatedSession } from '../identity/sessions.js';
+import { allows, mayAnywhere, type Action, type ObjectKind } from '../authz/index.js';
+import { principalOf } from '../authz/places.js';
 
-const OPERATIONS_ROLES = new Set(['kindergarten_admin', 'city_operator', 'regional_operator', 'office_head']);
-/** Who works with recordings: inspectors watch and export them, office staff start and stop them. */
-const RECORDING_ROLES = new Set(['inspector', 'office_head', 'employee', 'reception']);
-/** Who starts and stops recording a visit (operations.ts MANUAL_ROLES). */
-const MANUAL_ROLES = new Set(['office_head', 'employee', 'reception']);
-
-interface Place {
+interface CameraPlace {
   roomId: string;
   institutionId: string;
   institutionKind: 'kindergarten' | 'office';
   regionId: string;
 }
 
-/** A region binding reaches only the kind of institution its role operates (docs/design/admin-api.md). */
-const REGION_KIND: Record<string, Place['institutionKind']> = {
-  city_operator: 'kindergarten',
-  regional_operator: 'office',
-};
-
-function inScope(
-  auth: AuthenticatedSession,
-  place: Place,
-  roles: ReadonlySet<string> = OPERATIONS_ROLES,
-): boolean {
-  return auth.roles.some(
-    (r) =>
-      roles.has(r.role) &&
-      ((r.scopeKind === 'region' &&
-        r.scopeId === place.regionId &&
-        (REGION_KIND[r.role] ?? place.institutionKind) === place.institutionKind) ||
-        (r.scopeKind === 'institution' && r.scopeId === place.institutionId) ||
-        (r.scopeKind === 'room' && r.scopeId === place.roomId)),
-  );
+/** May the caller do `action` to `object` at this camera's place? (src/authz/, the one check) */
+function inScope(auth: AuthenticatedSession, p: CameraPlace, object: ObjectKind, action: Action): boolean {
+  return allows(principalOf(auth), object, action, {
+    regionId: p.regionId,
+    institution: { id: p.institutionId, kind: p.institutionKind },
+    roomIds: [p.roomId],
+  });
 }
 
 export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Promise<void> {
@@ -80,8 +63,8 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
     { schema: { summary: 'Health of the cameras in your scope', tags: ['cameras'] } },
     async (req) => {
       const auth = requireAuth(req);
-      const places = (await sources.listPlaces()).filter((p) => inScope(auth, p));
-      if (places.length === 0 && !auth.roles.some((r) => OPERATIONS_ROLES.has(r.role)))
+      const places = (await sources.listPlaces()).filter((p) => inScope(auth, p, 'camera_health', 'read'));
+      if (places.length === 0 && !mayAnywhere(principalOf(auth), 'camera_health', 'read'))
         throw new AppError('not_found', 'nothing here');
       const running = new Map(ctx.live.cameras.stats().map((s) => [s.cameraId, s]));
       const ids = places.map((p) => p.cameraId);
@@ -142,10 +125,12 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
     },
     async (req) => {
       const auth = requireAuth(req);
-      if (!auth.roles.some((r) => RECORDING_ROLES.has(r.role)))
+      if (!mayAnywhere(principalOf(auth), 'recording_timeline', 'read'))
         throw new AppError('not_found', 'nothing here');
       const running = new Map(ctx.live.cameras.stats().map((s) => [s.cameraId, s]));
-      const places = (await sources.listPlaces()).filter((p) => inScope(auth, p, RECORDING_ROLES));
+      const places = (await sources.listPlaces()).filter((p) =>
+        inScope(auth, p, 'recording_timeline', 'read'),
+      );
       return {
         items: places.map((p) => ({
           cameraId: p.cameraId,
@@ -155,7 +140,7 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
           reason: p.enabled ? (running.get(p.cameraId)?.failure?.code ?? null) : null,
           recordingPolicy: p.recordingPolicy,
           /** the caller may start and stop recording a visit here (a manual camera of their room) */
-          manual: p.recordingPolicy === 'manual' && inScope(auth, p, MANUAL_ROLES),
+          manual: p.recordingPolicy === 'manual' && inScope(auth, p, 'visit_recording', 'create'),
         })),
       };
     },
@@ -180,7 +165,7 @@ export async function registerCameraHealthRoutes(app: App, ctx: AppContext): Pro
     },
     async (req) => {
       const auth = requireAuth(req);
-      if (!auth.roles.some((r) => OPERATIONS_ROLES.has(r.role)))
+      if (!mayAnywhere(principalOf(auth), 'camera', 'create'))
         throw new AppError('not_found', 'nothing here');
       const b = req.body;
       if (b.sourceUrl.startsWith('demo:'))

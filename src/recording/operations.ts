@@ -6,8 +6,8 @@
  * - staff whose role binding covers the camera see its timeline (no video in it);
  * - inspectors, with a stated reason (decideRecordingAccess), get a playback grant, an export, or
  *   place and lift legal holds;
- * - office heads and regional operators set working hours and ring-buffer mode; regional operators
- *   set retention.
+ * - office heads and operators set working hours and ring-buffer mode; operators set retention
+ *   (each only for the institution kind they operate: src/authz/table.ts).
  */
 import path from 'node:path';
 import type { Kysely, Transaction } from 'kysely';
@@ -16,8 +16,10 @@ import type { Config } from '../config/config.js';
 import { signGrant, type GrantKeyRing, type GrantVerifier } from '../grants/index.js';
 import type { AuthenticatedSession } from '../identity/sessions.js';
 import { decideRecordingAccess, type Decision, type DenyReason } from '../policy/index.js';
-import type { Role, RoleBinding, ViewingWindow } from '../policy/facts.js';
-import { bindingCovers } from '../policy/roles.js';
+import type { Role, ViewingWindow } from '../policy/facts.js';
+import { authorize, type Action, type Grant, type ObjectKind } from '../authz/index.js';
+import { placeOfCamera, principalOf } from '../authz/places.js';
+import { PlacesRepository } from '../storage/repositories/places.js';
 import { parseViewingWindow } from '../policy/schedule.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
@@ -36,8 +38,6 @@ import { timelineOf, type Timeline } from './timeline.js';
 export const MAX_RANGE_MS = 24 * 3600_000;
 /** The longest range one export covers (a package is written to disk before it is handed out). */
 export const MAX_EXPORT_MS = 6 * 3600_000;
-const MANUAL_ROLES: readonly Role[] = ['employee', 'reception', 'office_head'];
-const SETTINGS_ROLES: readonly Role[] = ['office_head', 'regional_operator'];
 
 export interface OperationsDeps {
   db: Kysely<Database>;
@@ -87,10 +87,12 @@ function parseRange(from: string, to: string, maxMs = MAX_RANGE_MS): { fromMs: n
 
 export class RecordingOperations {
   private readonly facts: AccessFactsRepository;
+  private readonly places: PlacesRepository;
   private exportKeyCache: ExportSigningKey | undefined;
 
   constructor(private readonly deps: OperationsDeps) {
     this.facts = new AccessFactsRepository(deps.db);
+    this.places = new PlacesRepository(deps.db);
   }
 
   private get service(): RecordingService {
@@ -109,18 +111,22 @@ export class RecordingOperations {
     return path.join(this.deps.config.dataDir, 'exports');
   }
 
-  /** The camera, when one of the caller's bindings with one of `roles` covers it; else "not found". */
+  /** The camera, when the caller may do `action` to `object` there (src/authz/); else "not found". */
   private async cameraFor(
     caller: AuthenticatedSession,
     cameraId: string,
-    roles?: readonly Role[],
-  ): Promise<{ camera: CameraRow; binding: RoleBinding }> {
+    object: ObjectKind = 'recording_timeline',
+    action: Action = 'read',
+  ): Promise<{ camera: CameraRow; binding: Grant }> {
     const camera = await this.facts.camera(cameraId);
-    const binding = camera
-      ? caller.roles.find((b) => (!roles || roles.includes(b.role)) && bindingCovers(b, camera.facts))
-      : undefined;
-    if (!camera || !binding) throw new AppError('not_found', 'camera not found');
-    return { camera, binding };
+    const binding = authorize(
+      principalOf(caller),
+      object,
+      action,
+      camera && placeOfCamera(camera.facts),
+      'camera',
+    );
+    return { camera: camera!, binding };
   }
 
   /** decideRecordingAccess over fresh facts; a denial is audited and thrown. */
@@ -172,7 +178,7 @@ export class RecordingOperations {
     body: { purpose?: string | undefined },
     audit: AuditContext,
   ): Promise<{ sessionId: string; startedAt: string; preRollSeconds: number }> {
-    const { camera, binding } = await this.cameraFor(caller, cameraId, MANUAL_ROLES);
+    const { camera, binding } = await this.cameraFor(caller, cameraId, 'visit_recording', 'create');
     const rc = await this.service.policy.camera(cameraId);
     if (!rc || rc.policy !== 'manual')
       throw new AppError(
@@ -226,7 +232,7 @@ export class RecordingOperations {
     body: { sessionId?: string | undefined },
     audit: AuditContext,
   ): Promise<{ stoppedAt: string; recordingUntil: string; sessions: string[] }> {
-    const { camera, binding } = await this.cameraFor(caller, cameraId, MANUAL_ROLES);
+    const { camera, binding } = await this.cameraFor(caller, cameraId, 'visit_recording', 'create');
     const open = (await this.service.policy.openManual(cameraId)).filter(
       (s) => !body.sessionId || s.id === body.sessionId,
     );
@@ -715,29 +721,14 @@ export class RecordingOperations {
   // -------------------------------------------------------------------------------------------------
   // Settings: working hours, ring buffer, retention.
 
-  private covers(
-    caller: AuthenticatedSession,
-    roles: readonly Role[],
-    place: { roomId?: string; institutionId: string; regionId: string },
-  ): RoleBinding | undefined {
-    return caller.roles.find(
-      (b) =>
-        roles.includes(b.role) &&
-        ((b.scopeKind === 'region' && b.scopeId === place.regionId) ||
-          (b.scopeKind === 'institution' && b.scopeId === place.institutionId) ||
-          (b.scopeKind === 'room' && place.roomId !== undefined && b.scopeId === place.roomId)),
-    );
-  }
-
   async setSchedule(
     caller: AuthenticatedSession,
     roomId: string,
     windows: ViewingWindow[],
     audit: AuditContext,
   ): Promise<{ roomId: string; windows: ViewingWindow[] }> {
-    const place = await this.service.policy.placeOfRoom(roomId);
-    const binding = place && this.covers(caller, SETTINGS_ROLES, place);
-    if (!place || !binding) throw new AppError('not_found', 'room not found');
+    const place = await this.places.room(roomId);
+    const binding = authorize(principalOf(caller), 'recording_settings', 'update', place, 'room');
     for (const w of windows) {
       try {
         parseViewingWindow(w);
@@ -755,7 +746,7 @@ export class RecordingOperations {
           action: 'recording.schedule.set',
           targetKind: 'room',
           targetId: roomId,
-          institutionId: place.institutionId,
+          institutionId: place!.institution!.id,
           decision: 'allow',
           reason: binding.role,
           details: { windows },
@@ -771,9 +762,7 @@ export class RecordingOperations {
     caller: AuthenticatedSession,
     roomId: string,
   ): Promise<{ roomId: string; windows: ViewingWindow[] }> {
-    const place = await this.service.policy.placeOfRoom(roomId);
-    if (!place || !caller.roles.some((b) => this.covers(caller, [b.role], place)))
-      throw new AppError('not_found', 'room not found');
+    authorize(principalOf(caller), 'recording_settings', 'read', await this.places.room(roomId), 'room');
     return { roomId, windows: await this.service.policy.schedule(roomId) };
   }
 
@@ -783,7 +772,7 @@ export class RecordingOperations {
     ringBuffer: boolean,
     audit: AuditContext,
   ): Promise<{ cameraId: string; ringBuffer: boolean }> {
-    const { camera, binding } = await this.cameraFor(caller, cameraId, SETTINGS_ROLES);
+    const { camera, binding } = await this.cameraFor(caller, cameraId, 'recording_settings', 'update');
     const now = this.now();
     await this.deps.db.transaction().execute(async (trx) => {
       await this.service.policy.setRingBuffer(cameraId, ringBuffer, now.toISOString(), trx);
@@ -812,9 +801,8 @@ export class RecordingOperations {
     days: number,
     audit: AuditContext,
   ): Promise<{ institutionId: string; roomKind: RoomKind; days: number }> {
-    const place = await this.service.policy.placeOfInstitution(institutionId);
-    const binding = place && this.covers(caller, ['regional_operator'], place);
-    if (!place || !binding) throw new AppError('not_found', 'institution not found');
+    const place = await this.places.institution(institutionId);
+    const binding = authorize(principalOf(caller), 'retention', 'update', place, 'institution');
     const now = this.now();
     await this.deps.db.transaction().execute(async (trx) => {
       await this.service.policy.setRetention(institutionId, roomKind, days, now.toISOString(), trx);

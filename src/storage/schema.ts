@@ -381,6 +381,7 @@ export interface Database extends BillingTables {
   inspection_versions: InspectionVersionsTable;
   inspection_holds: InspectionHoldsTable;
   camera_outages: CameraOutagesTable;
+  room_zone_changes: RoomZoneChangesTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -715,4 +716,16 @@ export interface InspectionHoldsTable {
   placed_at: string;
   lifted_by: string | null;
   lifted_at: string | null;
+}
+/** A recorded, reasoned change of a room's zone (migration 0009): the database lets the zone of a
+ * room with cameras change only against such a row, which the change consumes (`applied`). */
+export interface RoomZoneChangesTable {
+  id: string;
+  room_id: string;
+  from_zone: 'common' | 'restricted';
+  to_zone: 'common' | 'restricted';
+  reason: string;
+  actor_person_id: string;
+  changed_at: string;
+  applied: number;
 }

@@ -175,7 +175,7 @@ describe('the web app’s API client against the real server', () => {
     await api.cameras.remove(cam.id);
   });
 
-  test('a city operator creates a kindergarten and grants its administrator role', async () => {
+  test('a city operator creates a kindergarten and grants its auditor role', async () => {
     await as('demo-operator');
     const [region] = await api.regions();
     assert.ok(region);
@@ -189,7 +189,7 @@ describe('the web app’s API client against the real server', () => {
     });
     assert.equal((await api.updateInstitution(kg.id, { monthlyFeeMinor: 25_000 })).monthlyFeeMinor, 25_000);
     const binding = await api.roleBindings.create({
-      role: 'kindergarten_admin',
+      role: 'auditor',
       scopeKind: 'institution',
       scopeId: kg.id,
       person: { subject: 'esia-admin-3', displayName: 'Нина Админова' },

@@ -7,6 +7,7 @@
 import type { Page, PageRequest } from '../../storage/repositories/pagination.js';
 import type { CameraRow } from '../../storage/repositories/cameras.js';
 import { newId } from '../../shared/ids.js';
+import { AppError } from '../../shared/errors.js';
 import { authorize, objectNotFound, requireVisible } from '../scope.js';
 import { auditEvent, change, found, nowIso, placeOf, read, type AdminDeps, type Caller } from './context.js';
 import { invalid, parseCameraSource, requiredText } from './rules.js';
@@ -132,6 +133,13 @@ export async function updateCamera(
       // A camera moves between rooms of its own institution only.
       const target = await r.places.locate('room', patch.roomId);
       if (target?.institution?.id !== place.institution?.id) throw objectNotFound('room');
+      // …and never between zones: a restricted room's camera stays restricted (migration 0009 too).
+      const [from, to] = await Promise.all([r.rooms.find(current.room_id), r.rooms.find(patch.roomId)]);
+      if (from && to && from.zone !== to.zone)
+        throw new AppError(
+          'conflict',
+          `a camera is not moved between a ${from.zone} and a ${to.zone} room: remove it and add it anew`,
+        );
     }
     if (
       patch.sourceUrl === undefined &&

@@ -62,6 +62,11 @@ export function conflictFor(err: unknown, messages: ConflictMessages = {}): AppE
       );
     case 'enrolment_overlap':
       return new AppError('conflict', 'the enrolment overlaps another enrolment of the same child');
+    case 'restricted_room_guard':
+      return new AppError(
+        'conflict',
+        'a restricted room stays restricted: cameras keep their zone, and only the city operator changes the zone of a room with cameras, with a reason',
+      );
     case 'check':
     case 'not_null':
       return new AppError('conflict', 'the values break a rule of the database');

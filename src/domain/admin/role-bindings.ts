@@ -1,16 +1,19 @@
 /**
  * Role bindings: granting and revoking roles. Which role may be bound to which scope is fixed here
- * (ROLE_SCOPES); who may grant which role where is fixed in src/domain/scope.ts (ADMIN_RULES.grants).
+ * (ROLE_SCOPES); who may grant which role where is fixed in the one table, src/authz/table.ts (`grants`; never to
+ * oneself, never a role with more video than one's own). Grants of a role with video raise an alert.
  * A binding is never changed: revoke it and grant another.
  */
 import type { Page, PageRequest } from '../../storage/repositories/pagination.js';
 import type { InstitutionKind, Place } from '../../storage/repositories/places.js';
 import type { Role, ScopeKind } from '../../storage/schema.js';
 import { newId } from '../../shared/ids.js';
+import { raiseAlert } from '../../alerts/raise.js';
 import {
   authorize,
   authorizePerson,
   authorizeRoleBinding,
+  carriesVideo,
   objectNotFound,
   reachOf,
   requireVisible,
@@ -96,7 +99,7 @@ export async function createRoleBinding(
 ): Promise<RoleBindingView> {
   if ((input.personId === undefined) === (input.person === undefined))
     throw invalid('body', 'give exactly one of personId and person');
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await r.places.scope(input.scopeKind, input.scopeId);
     if (!place) throw objectNotFound(SCOPE_OBJECT[input.scopeKind]);
     requireVisible(caller.principal, SCOPE_OBJECT[input.scopeKind], place);
@@ -112,6 +115,26 @@ export async function createRoleBinding(
       personId = m.person.id;
       personCreated = m.created;
     }
+    // Nobody grants a role to themselves (also when named by their login rather than their id).
+    authorizeRoleBinding(caller.principal, 'create', place, input.role, { personId });
+    if (carriesVideo(input.role))
+      await raiseAlert(trx, deps.clock, {
+        kind: 'access.role_with_video_granted',
+        severity: 'warning',
+        regionId: place.regionId,
+        institutionId: place.institution?.id ?? null,
+        roomId: input.scopeKind === 'room' ? input.scopeId : null,
+        actorPersonId: caller.principal.personId,
+        title: 'Выдана роль с доступом к видео',
+        body: `Роль «${input.role}» с доступом к видео выдана (${input.scopeKind} ${input.scopeId}).`,
+        evidence: {
+          personId,
+          role: input.role,
+          scopeKind: input.scopeKind,
+          scopeId: input.scopeId,
+          grantedAs: grant.role,
+        },
+      });
     const row = await r.roleBindings.insert({
       id: newId(),
       person_id: personId,

@@ -7,7 +7,9 @@ import type { InstitutionKind } from '../../storage/repositories/places.js';
 import type { RoomRow } from '../../storage/repositories/rooms.js';
 import { newId } from '../../shared/ids.js';
 import { AppError } from '../../shared/errors.js';
-import { authorize, requireVisible } from '../scope.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { isStatedReasonSufficient } from '../../policy/access.js';
+import { allows, authorize, requireVisible } from '../scope.js';
 import { auditEvent, change, found, nowIso, placeOf, read, type AdminDeps, type Caller } from './context.js';
 import { invalid, requiredText } from './rules.js';
 import type { RoomCreate, RoomPatch, RoomView } from './schemas.js';
@@ -81,10 +83,48 @@ export async function updateRoom(
   patch: RoomPatch,
 ): Promise<RoomView> {
   const name = patch.name === undefined ? undefined : requiredText('body/name', patch.name);
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'room', id);
-    const grant = authorize(caller.principal, 'room', 'update', place);
+    let grant = authorize(caller.principal, 'room', 'update', place);
     const current = found(await r.rooms.find(id), 'room');
+    if (patch.zone !== undefined && patch.zone !== current.zone && (await r.rooms.hasCameras(id))) {
+      // A room with cameras changes zone only by an operator, with a stated reason, recorded for the
+      // database's guard (migration 0009), audited with the change and alerted.
+      if (!allows(caller.principal, 'room_zone', 'update', place))
+        throw new AppError(
+          'forbidden',
+          'the room has cameras: only the city operator changes its zone, with a stated reason',
+        );
+      grant = authorize(caller.principal, 'room_zone', 'update', place);
+      const reason = patch.zoneReason ?? '';
+      if (!isStatedReasonSufficient(reason))
+        throw invalid('body/zoneReason', 'state why the zone of a room with cameras changes (10+ letters)');
+      const now = nowIso(deps);
+      await r.rooms.recordZoneChange({
+        id: newId(),
+        room_id: id,
+        from_zone: current.zone,
+        to_zone: patch.zone,
+        reason,
+        actor_person_id: caller.principal.personId,
+        changed_at: now,
+        applied: 0,
+      });
+      await raiseAlert(trx, deps.clock, {
+        kind: 'access.room_zone_changed',
+        severity: patch.zone === 'common' ? 'critical' : 'warning',
+        regionId: place.regionId,
+        institutionId: current.institution_id,
+        roomId: id,
+        actorPersonId: caller.principal.personId,
+        title:
+          patch.zone === 'common'
+            ? 'Помещение с камерами переведено в общую зону'
+            : 'Помещение с камерами переведено в закрытую зону',
+        body: `«${current.name}»: ${current.zone} → ${patch.zone}. Причина: ${reason}`,
+        evidence: { from: current.zone, to: patch.zone, reason, role: grant.role },
+      });
+    }
     if (patch.kind !== undefined && patch.kind !== current.kind) {
       checkKind(patch.kind, place.institution!.kind);
       if (current.kind === 'group' && (await r.rooms.hasEnrolments(id)))
@@ -101,7 +141,14 @@ export async function updateRoom(
     return {
       result: after,
       grant,
-      audit: auditEvent('room', 'update', { id, institutionId: current.institution_id }, before, after),
+      audit: auditEvent(
+        'room',
+        'update',
+        { id, institutionId: current.institution_id },
+        before,
+        after,
+        patch.zoneReason !== undefined ? { zoneReason: patch.zoneReason } : {},
+      ),
     };
   });
 }

@@ -171,7 +171,18 @@ export type RoomView = Static<typeof RoomView>;
 export const RoomCreate = Type.Object({ kind: RoomKind, zone: Zone, name: Text(200) }, closed);
 export type RoomCreate = Static<typeof RoomCreate>;
 export const RoomPatch = Type.Object(
-  { kind: Type.Optional(RoomKind), zone: Type.Optional(Zone), name: Type.Optional(Text(200)) },
+  {
+    kind: Type.Optional(RoomKind),
+    zone: Type.Optional(Zone),
+    name: Type.Optional(Text(200)),
+    zoneReason: Type.Optional(
+      Type.String({
+        maxLength: 1000,
+        description:
+          'why the zone of a room with cameras changes (required then: operators only, audited and alerted)',
+      }),
+    ),
+  },
   { ...closed, minProperties: 1 },
 );
 export type RoomPatch = Static<typeof RoomPatch>;

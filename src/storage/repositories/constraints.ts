@@ -62,7 +62,8 @@ export type ConstraintViolation =
   | { kind: 'foreign_key' }
   | { kind: 'check' }
   | { kind: 'not_null' }
-  | { kind: 'enrolment_overlap' };
+  | { kind: 'enrolment_overlap' }
+  | { kind: 'restricted_room_guard' };
 
 interface DriverError {
   code?: unknown;
@@ -77,6 +78,7 @@ export function constraintViolation(err: unknown): ConstraintViolation | null {
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : '';
   if (message.includes('enrolment_overlap')) return { kind: 'enrolment_overlap' };
+  if (message.includes('restricted_room_guard')) return { kind: 'restricted_room_guard' };
   // PostgreSQL (SQLSTATE class 23: integrity constraint violation)
   switch (code) {
     case '23505': {

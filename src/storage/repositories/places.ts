@@ -1,6 +1,6 @@
 /**
  * Where an object lives in the tenancy tree (region → institution → room → …), for the admin scope
- * check in src/domain/scope.ts. Every object below an institution resolves to that institution and
+ * check in src/authz/. Every object below an institution resolves to that institution and
  * its region; regions and region-scoped role bindings resolve to the region alone.
  */
 import type { Kysely } from 'kysely';
@@ -12,6 +12,12 @@ export interface Place {
   regionId: string;
   /** null for the region itself and for region-level objects */
   institution: { id: string; kind: InstitutionKind } | null;
+  /**
+   * The rooms the object lies in, for room-scoped bindings: the room itself and what is inside it
+   * (cameras, schedules, consents); for a child, the group rooms of the child's current enrolments.
+   * Absent: no room-scoped binding covers the object.
+   */
+  roomIds?: readonly string[];
 }
 
 /** Object kinds that live at one place. (A person lives wherever they are linked: see personPlaces.) */
@@ -35,8 +41,12 @@ interface InstitutionColumns {
   kind: InstitutionKind;
 }
 
-function fromInstitution(r: InstitutionColumns | undefined): Place | undefined {
-  return r ? { regionId: r.region_id, institution: { id: r.institution_id, kind: r.kind } } : undefined;
+function fromInstitution(
+  r: (InstitutionColumns & { room_id?: string | null }) | undefined,
+): Place | undefined {
+  if (!r) return undefined;
+  const place: Place = { regionId: r.region_id, institution: { id: r.institution_id, kind: r.kind } };
+  return r.room_id ? { ...place, roomIds: [r.room_id] } : place;
 }
 
 const INSTITUTION_COLUMNS = [
@@ -63,14 +73,15 @@ export class PlacesRepository {
       await this.db
         .selectFrom('rooms')
         .innerJoin('institutions', 'institutions.id', 'rooms.institution_id')
-        .select(INSTITUTION_COLUMNS)
+        .select([...INSTITUTION_COLUMNS, 'rooms.id as room_id'])
         .where('rooms.id', '=', roomId)
         .executeTakeFirst(),
     );
   }
 
+  /** A child's place: its institution, and the group rooms of its enrolments not yet ended. */
   async child(childId: string): Promise<Place | undefined> {
-    return fromInstitution(
+    const place = fromInstitution(
       await this.db
         .selectFrom('children')
         .innerJoin('institutions', 'institutions.id', 'children.institution_id')
@@ -78,6 +89,15 @@ export class PlacesRepository {
         .where('children.id', '=', childId)
         .executeTakeFirst(),
     );
+    if (!place) return undefined;
+    const today = new Date().toISOString().slice(0, 10);
+    const rooms = await this.db
+      .selectFrom('enrolments')
+      .select('room_id')
+      .where('child_id', '=', childId)
+      .where((eb) => eb.or([eb('end_date', 'is', null), eb('end_date', '>=', today)]))
+      .execute();
+    return { ...place, roomIds: rooms.map((r) => r.room_id) };
   }
 
   async scope(kind: ScopeKind, id: string): Promise<Place | undefined> {
@@ -120,7 +140,7 @@ export class PlacesRepository {
             .selectFrom('cameras')
             .innerJoin('rooms', 'rooms.id', 'cameras.room_id')
             .innerJoin('institutions', 'institutions.id', 'rooms.institution_id')
-            .select(INSTITUTION_COLUMNS)
+            .select([...INSTITUTION_COLUMNS, 'rooms.id as room_id'])
             .where('cameras.id', '=', id)
             .executeTakeFirst(),
         );
@@ -130,7 +150,7 @@ export class PlacesRepository {
             .selectFrom('viewing_schedules')
             .innerJoin('rooms', 'rooms.id', 'viewing_schedules.room_id')
             .innerJoin('institutions', 'institutions.id', 'rooms.institution_id')
-            .select(INSTITUTION_COLUMNS)
+            .select([...INSTITUTION_COLUMNS, 'rooms.id as room_id'])
             .where('viewing_schedules.id', '=', id)
             .executeTakeFirst(),
         );
@@ -140,7 +160,7 @@ export class PlacesRepository {
             .selectFrom('consents')
             .innerJoin('rooms', 'rooms.id', 'consents.room_id')
             .innerJoin('institutions', 'institutions.id', 'rooms.institution_id')
-            .select(INSTITUTION_COLUMNS)
+            .select([...INSTITUTION_COLUMNS, 'rooms.id as room_id'])
             .where('consents.id', '=', id)
             .executeTakeFirst(),
         );
@@ -150,7 +170,7 @@ export class PlacesRepository {
             .selectFrom('enrolments')
             .innerJoin('children', 'children.id', 'enrolments.child_id')
             .innerJoin('institutions', 'institutions.id', 'children.institution_id')
-            .select(INSTITUTION_COLUMNS)
+            .select([...INSTITUTION_COLUMNS, 'enrolments.room_id'])
             .where('enrolments.id', '=', id)
             .executeTakeFirst(),
         );

@@ -1,6 +1,6 @@
 /** Rooms of an institution (group rooms, workplaces, entrances, halls), with their current consent. */
-import type { ExpressionBuilder, Kysely, Updateable } from 'kysely';
-import type { ConsentsTable, Database, RoomsTable } from '../schema.js';
+import type { ExpressionBuilder, Insertable, Kysely, Updateable } from 'kysely';
+import type { ConsentsTable, Database, RoomsTable, RoomZoneChangesTable } from '../schema.js';
 import { keysetPage, type Page, type PageRequest } from './pagination.js';
 
 export type RoomRow = RoomsTable;
@@ -55,6 +55,21 @@ export class RoomsRepository {
   /** Every room of an institution (for the CSV import's group lookup). */
   allOfInstitution(institutionId: string): Promise<RoomRow[]> {
     return this.db.selectFrom('rooms').selectAll().where('institution_id', '=', institutionId).execute();
+  }
+
+  async hasCameras(id: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('cameras')
+      .select('id')
+      .where('room_id', '=', id)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  /** Records a reasoned zone change; the database lets the zone change only against it (0009). */
+  async recordZoneChange(row: Insertable<RoomZoneChangesTable>): Promise<void> {
+    await this.db.insertInto('room_zone_changes').values(row).execute();
   }
 
   async hasEnrolments(id: string): Promise<boolean> {

@@ -407,10 +407,11 @@ function weekdayOptions(lang: 'ru' | 'en'): Option[] {
 // ---------------------------------------------------------------------------------------------------
 // Staff: role bindings in the institution and its rooms
 
-/** Who may grant which roles (docs/design/admin-api.md, "Granting roles"). */
+/** Who may grant which roles at institution scope (the server's table: src/authz/table.ts). */
 const GRANTS: Partial<Record<Role, readonly Role[]>> = {
-  city_operator: ['kindergarten_admin', 'auditor'],
-  regional_operator: ['office_head', 'employee', 'reception', 'inspector', 'auditor'],
+  city_operator: ['auditor'],
+  regional_operator: ['office_head', 'employee', 'reception', 'auditor'],
+  kindergarten_admin: ['kindergarten_admin'],
   office_head: ['employee', 'reception'],
 };
 /** Roles that fit an institution of each kind, at institution scope (employees also per room). */
