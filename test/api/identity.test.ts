@@ -54,7 +54,8 @@ interface Harness {
 async function harness(db: TestDb, overrides: Record<string, unknown>): Promise<Harness> {
   const config = loadConfig({
     env: {},
-    overrides: { logLevel: 'silent', publicUrl: PUBLIC_URL, ...overrides },
+    // No recorder: two harnesses of one test may share a data directory (its recording lock is one).
+    overrides: { logLevel: 'silent', publicUrl: PUBLIC_URL, 'recording.enabled': false, ...overrides },
   });
   const clock = new TestClock();
   const logs: Record<string, unknown>[] = [];
