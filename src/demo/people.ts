@@ -76,25 +76,25 @@ export const DEMO_PEOPLE = [
     subject: 'demo-teacher',
     displayName: 'Татьяна Сергеевна Попова',
     email: 'teacher@example.test',
-    description: 'teacher of group «Пчёлки», kindergarten №1: the register',
+    description: 'воспитатель группы «Пчёлки», детский сад №1: табель посещаемости',
   },
   {
     subject: 'demo-education',
     displayName: 'Наталья Викторовна Егорова',
     email: 'education@example.test',
-    description: 'education department, demo city: attendance and meal orders',
+    description: 'управление образования, демо-город: посещаемость и заказ питания',
   },
   {
     subject: 'demo-specialist',
     displayName: 'Татьяна Гусева',
     email: 'specialist@example.test',
-    description: 'guardianship specialist, guardianship office: home inspections on the phone',
+    description: 'специалист органа опеки: проверки условий жизни подопечных с телефона',
   },
   {
     subject: 'demo-office-head',
     displayName: 'Наталья Орлова',
     email: 'office-head@example.test',
-    description: 'head of the guardianship office: inspection plan, photos, verification',
+    description: 'руководитель органа опеки: план проверок, фотографии, проверка подлинности',
   },
 ] as const satisfies readonly DemoPerson[];
 
