@@ -1,5 +1,5 @@
 /**
- * The access policy (DESIGN §5): pure functions from a snapshot of facts and an instant to allow or
+ * The access policy (docs/design/access-policy.md): pure functions from a snapshot of facts and an instant to allow or
  * deny with a reason. Deny by default: every path that does not end in an explicit allow is a denial.
  * Precedence of reasons: see DENY_REASONS in decision.ts and docs/design/access-policy.md.
  */
@@ -24,7 +24,7 @@ type Outcome = Allow | DenyReason;
 /**
  * Whether a viewer may watch a camera live at an instant.
  *
- * Two bases: the guardian basis (a parent, DESIGN §5) and the staff basis (role bindings). Allowed
+ * Two bases: the guardian basis (a parent; docs/design/access-policy.md) and the staff basis (role bindings). Allowed
  * when either allows; when both refuse, the more specific reason is reported.
  */
 export function decideLiveAccess(facts: LiveAccessFacts, atMs: number): Decision {

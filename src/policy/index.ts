@@ -1,5 +1,5 @@
 /**
- * The access policy: who may watch which camera, live or recorded, and when (DESIGN §5).
+ * The access policy: who may watch which camera, live or recorded, and when (docs/design/access-policy.md).
  * Pure functions over a snapshot of facts; see docs/design/access-policy.md.
  */
 export type {
