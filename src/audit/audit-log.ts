@@ -1,5 +1,5 @@
 /**
- * The append-only, hash-chained audit log (DESIGN §6).
+ * The append-only, hash-chained audit log (docs/PRODUCT.md, Audit log).
  *
  * Each entry's hash is sha256(prev_hash + canonical JSON of its fields). Writers serialise on the
  * single audit_head row (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions are already serial),

@@ -1,5 +1,5 @@
 /**
- * Anchoring the audit chain outside the database (DESIGN §6, docs/design/audit-anchoring.md).
+ * Anchoring the audit chain outside the database (docs/PRODUCT.md, Audit log, docs/design/audit-anchoring.md).
  *
  * The chain alone is unkeyed: whoever can write the database can rewrite entries and recompute every
  * hash after them, and the chain still verifies. A checkpoint is a signed statement "the chain had

@@ -1,5 +1,5 @@
 /**
- * Group commit for audited writes on the grant path (DESIGN §6).
+ * Group commit for audited writes on the grant path (docs/PRODUCT.md, Audit log).
  *
  * Every grant decision writes an audit entry (and, on allow, the stream row) and must not answer
  * before that is committed. One transaction per decision pays a commit — SQLite writing a dozen pages

@@ -16,7 +16,7 @@
  * nothing leaves the change to the registry's slow full sweep (a minute by default). The admin
  * services' `change()` publishes for every admin write, so most callers never need to.
  *
- * The bus is an interface so that PostgreSQL LISTEN/NOTIFY can carry it between processes (DESIGN §8):
+ * The bus is an interface so that PostgreSQL LISTEN/NOTIFY can carry it between processes (docs/PRODUCT.md, Growing past one machine):
  * a change is plain JSON of at most NOTIFY_MAX_BYTES (`encodeAccessChange` folds a larger one into
  * `{ kind: 'all' }`), and a PostgreSQL bus would `NOTIFY okno_access, '<json>'` in the transaction of
  * the change (delivered at commit) and LISTEN on the same channel. This process uses the in-memory bus

@@ -1,5 +1,5 @@
 /**
- * The admin API under /api/admin: every object of DESIGN §4, scoped by role bindings
+ * The admin API under /api/admin: every object of the domain model (docs/PRODUCT.md), scoped by role bindings
  * (docs/design/admin-api.md). Each route is a pipeline — authenticate (the onRequest hook and
  * `adminCaller`) → validate (the route's TypeBox schemas) → authorize (src/domain/scope.ts, inside the
  * service) → act in a transaction with its audit entry (src/domain/admin/context.ts `change`) →

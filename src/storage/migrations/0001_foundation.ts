@@ -1,5 +1,5 @@
 /**
- * The foundation schema (DESIGN §4). One migration text for SQLite and PostgreSQL:
+ * The foundation schema (docs/PRODUCT.md, Domain model). One migration text for SQLite and PostgreSQL:
  * - ids are random UUID strings made by the application;
  * - instants are ISO-8601 UTC strings ("2026-11-22T04:00:00.000Z"), which sort as text on both;
  * - local dates are "YYYY-MM-DD", local times "HH:MM";
@@ -280,7 +280,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('sessions_person_idx').on('sessions').column('person_id').execute();
 
-  // Append-only, hash-chained audit log (DESIGN §6). seq orders the chain; audit_head serialises writers.
+  // Append-only, hash-chained audit log (docs/PRODUCT.md, Audit log). seq orders the chain; audit_head serialises writers.
   await db.schema
     .createTable('audit_log')
     .addColumn('seq', 'bigint', (c) => c.primaryKey())

@@ -188,7 +188,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['account_number', 'period'])
     .execute();
 
-  // Approved runs never change (DESIGN §4: billing month draft → approved, immutable).
+  // Approved runs never change (docs/PRODUCT.md, Domain model: billing month draft → approved, immutable).
   const runApproved = (ref: string) =>
     `(select status from billing_runs where id = ${ref}.run_id) = 'approved'`;
   if (pg) {

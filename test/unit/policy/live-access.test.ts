@@ -44,7 +44,7 @@ function runTable(rows: readonly Row[]): void {
   }
 }
 
-describe('live access, guardian basis: each rule of DESIGN §5', () => {
+describe('live access, guardian basis: each rule of docs/PRODUCT.md, Access policy', () => {
   runTable([
     { name: 'all conditions met', facts: parentFacts(), at: MON_10_MSK, expect: child1 },
     {
