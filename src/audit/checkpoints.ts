@@ -15,31 +15,15 @@
  * One checkpoint is one JSON line in the file (`checkpointLine`), so the file is append-only text an
  * auditor can copy, diff and keep.
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../shared/clock.js';
 import { verifyAuditChain } from './audit-log.js';
+import { keyIdOf, loadOrCreateEd25519Key, type Ed25519KeyPair } from '../shared/ed25519-key-file.js';
 
 export interface Checkpoint {
   /** names the log: `okno-audit/<host of the public URL>` */
@@ -59,12 +43,7 @@ export interface SignedCheckpoint extends Checkpoint {
   signature: string;
 }
 
-export interface CheckpointKey {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  publicKeyPem: string;
-  keyId: string;
-}
+export type CheckpointKey = Ed25519KeyPair;
 
 export function checkpointFile(config: Pick<Config, 'dataDir' | 'audit'>): string {
   return config.audit.checkpointFile
@@ -82,41 +61,11 @@ export function originOf(publicUrl: string): string {
   return `okno-audit/${new URL(publicUrl).host}`;
 }
 
-export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
-}
-
-function fromPrivate(privateKey: KeyObject): CheckpointKey {
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the audit checkpoint key is not Ed25519');
-  const publicKey = createPublicKey(privateKey);
-  return {
-    privateKey,
-    publicKey,
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    keyId: keyIdOf(publicKey),
-  };
-}
+export { keyIdOf };
 
 /** Loads the signing key, or makes one (written 0600 with O_EXCL, never overwritten). */
 export function loadOrCreateCheckpointKey(file: string): CheckpointKey {
-  try {
-    return fromPrivate(createPrivateKey(readFileSync(file)));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  mkdirSync(path.dirname(file), { recursive: true });
-  const { privateKey } = generateKeyPairSync('ed25519');
-  try {
-    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-      return fromPrivate(createPrivateKey(readFileSync(file)));
-    throw e;
-  }
-  chmodSync(file, 0o600);
-  return fromPrivate(privateKey);
+  return loadOrCreateEd25519Key(file, 'the audit checkpoint key');
 }
 
 /** The verification key: a public key PEM, or the public half of the private key file. */
