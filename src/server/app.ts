@@ -180,6 +180,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     keyRing: () => keyRing,
     ttlSeconds: opts.config.streams.grantTtlSeconds,
     streamLimit: opts.config.streams.maxPerViewer,
+    log: app.log,
   });
   const live: LiveServices = {
     cameras: new CameraManager({

@@ -50,7 +50,9 @@ export type AvailabilityState =
   | 'not_enrolled'
   | 'camera_offline'
   /** switched off by an administrator (not the same as offline) */
-  | 'camera_off';
+  | 'camera_off'
+  /** the server failed to decide (policy_error): try later */
+  | 'server_error';
 
 export interface ParentCamera {
   id: string;

@@ -109,6 +109,7 @@ const ru = {
   'availability.not_enrolled': 'Ребёнок не в этой группе',
   'availability.camera_offline': 'Камера не в сети',
   'availability.camera_off': 'Камера выключена',
+  'availability.server_error': 'Ошибка сервера, попробуйте позже',
   'availability.opensAt': 'Откроется {when}',
 
   'time.today': 'сегодня в {time}',
@@ -160,6 +161,8 @@ const ru = {
   'reason.stream_limit': 'Открыто слишком много трансляций. Закройте просмотр на другом устройстве.',
   'reason.reason_required': 'Нужно указать причину просмотра.',
   'reason.person_disabled': 'Ваша учётная запись отключена.',
+  'reason.policy_error':
+    'Ошибка на сервере: не удалось проверить доступ. Попробуйте позже; если ошибка повторяется, сообщите в детский сад.',
   'reason.grant_expired': 'Время доступа истекло.',
   'reason.session_ended': 'Сеанс завершён. Войдите снова.',
   'reason.camera_offline': 'Камера не в сети.',
@@ -571,6 +574,7 @@ const en: Record<MessageKey, string> = {
   'availability.not_enrolled': 'Child not in this group',
   'availability.camera_offline': 'Camera offline',
   'availability.camera_off': 'Camera switched off',
+  'availability.server_error': 'Server error, try later',
   'availability.opensAt': 'Opens {when}',
 
   'time.today': 'today at {time}',
@@ -620,6 +624,8 @@ const en: Record<MessageKey, string> = {
   'reason.stream_limit': 'Too many streams are open. Close the video on another device.',
   'reason.reason_required': 'A reason for viewing is required.',
   'reason.person_disabled': 'Your account is disabled.',
+  'reason.policy_error':
+    'Server error: access could not be checked. Try later; if it keeps happening, tell the kindergarten.',
   'reason.grant_expired': 'The access time ran out.',
   'reason.session_ended': 'Your session has ended. Please log in again.',
   'reason.camera_offline': 'The camera is offline.',
