@@ -299,6 +299,8 @@ export interface ImportResult {
   enrolments: ImportCounts;
   guardians: ImportCounts;
   persons: { created: number; matched: number };
+  /** new guardian links to existing persons this kindergarten does not know yet: to be confirmed */
+  unverifiedLinks: number;
 }
 export interface ImportBadRow {
   /** line of the file (the header is line 1) */

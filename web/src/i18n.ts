@@ -357,6 +357,8 @@ const ru = {
   'import.enrolments': 'Зачисления: новых {created}, изменено {updated}, без изменений {unchanged}',
   'import.guardians': 'Представители: новых связей {created}, изменено {updated}, без изменений {unchanged}',
   'import.persons': 'Люди: новых {created}, найдено существующих {matched}',
+  'import.unverified':
+    'Ждут подтверждения связей: {count}. Эти люди уже есть в системе, но ещё не известны вашему детскому саду как представители: проверьте документы и подтвердите связь в карточке ребёнка.',
   'import.failed': 'Файл не загружен: ошибок — {count}',
   'import.line': 'Строка',
   'import.column': 'Столбец',
@@ -821,6 +823,8 @@ const en: Record<MessageKey, string> = {
   'import.enrolments': 'Enrolments: {created} new, {updated} changed, {unchanged} unchanged',
   'import.guardians': 'Guardian links: {created} new, {updated} changed, {unchanged} unchanged',
   'import.persons': 'People: {created} new, {matched} matched',
+  'import.unverified':
+    'Links awaiting confirmation: {count}. These people already exist but are not yet known to your kindergarten as guardians: check their documents and confirm the link in the child’s card.',
   'import.failed': 'File not imported: {count} errors',
   'import.line': 'Line',
   'import.column': 'Column',

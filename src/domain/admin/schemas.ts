@@ -488,6 +488,10 @@ export const ImportResult = Type.Object({
     { description: 'guardian links' },
   ),
   persons: Type.Object({ created: Type.Integer(), matched: Type.Integer() }),
+  unverifiedLinks: Type.Integer({
+    description:
+      'new guardian links created unverified: the person already existed but is not a guardian known to this kindergarten (confirm with PATCH /api/admin/guardian-links/{id})',
+  }),
 });
 export type ImportResult = Static<typeof ImportResult>;
 export const ImportProblem = Type.Object({
