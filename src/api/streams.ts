@@ -32,6 +32,7 @@ const AVAILABILITY: Record<string, string> = {
   camera_disabled: 'camera_off', // switched off: the player says the same («Камера выключена»)
   not_enrolled: 'not_enrolled',
   stream_limit: 'available',
+  policy_error: 'server_error',
 };
 
 export async function registerStreamRoutes(app: App, ctx: AppContext): Promise<void> {

@@ -40,6 +40,12 @@ export const DENY_REASONS = [
   'reason_required',
   /** The person is disabled: checked first, overrides everything. */
   'person_disabled',
+  /**
+   * The policy itself failed (an exception while deciding: a malformed fact such as an unknown time
+   * zone): refused, logged as an error and audited with this code. Never produced by the rules, so
+   * its place in the precedence does not matter. The viewer is told it is a server error.
+   */
+  'policy_error',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 

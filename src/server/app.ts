@@ -14,6 +14,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Config } from '../config/config.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../shared/clock.js';
@@ -106,6 +107,33 @@ export type App = FastifyInstance<
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/**
+ * Fastify's own validator factory (@fastify/ajv-compiler, loaded from where Fastify itself loads it,
+ * so it is the very compiler Fastify would use and no second copy of Ajv is added).
+ */
+const fastifyAjvCompiler = createRequire(createRequire(import.meta.url).resolve('fastify'))(
+  '@fastify/ajv-compiler',
+) as () => ValidatorFactory;
+
+/**
+ * Query strings, path parameters and headers are text: their schemas need coercion ("5" → 5,
+ * "a" → ["a"]). Request bodies are JSON and are taken as sent: a number or an array where a name is
+ * expected is refused (400), never turned into "5" or "a" (issue 9, item 8). Two Ajv instances with
+ * the same options but `coerceTypes`, chosen per part of the request.
+ */
+const bodiesNotCoerced: ValidatorFactory = (externalSchemas, serverOptions) => {
+  const factory = fastifyAjvCompiler();
+  const options = { ...serverOptions } as AjvCompilerOptions;
+  const text = factory(externalSchemas, options);
+  const json = factory(externalSchemas, {
+    ...options,
+    customOptions: { ...options.customOptions, coerceTypes: false },
+  });
+  return (route) => (route.httpPart === 'body' ? json(route) : text(route));
+};
+type ValidatorFactory = import('@fastify/ajv-compiler').ValidatorFactory;
+type AjvCompilerOptions = Exclude<Parameters<ValidatorFactory>[1], undefined | { mode: 'JTD' }>;
+
 export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: AppContext }> {
   const app = Fastify({
     logger: opts.logLevel
@@ -124,6 +152,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     trustProxy: opts.config.mode === 'production' ? 'loopback' : false,
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    schemaController: { compilersFactory: { buildValidator: bodiesNotCoerced } },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
 
   if (opts.quietRequests)
@@ -151,6 +180,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     keyRing: () => keyRing,
     ttlSeconds: opts.config.streams.grantTtlSeconds,
     streamLimit: opts.config.streams.maxPerViewer,
+    log: app.log,
   });
   const live: LiveServices = {
     cameras: new CameraManager({

@@ -25,6 +25,7 @@ import { AppError } from '../shared/errors.js';
 import type { SessionStore } from '../identity/sessions.js';
 import { liveDecisionStableUntil } from '../policy/validity.js';
 import type { Recheck } from './live-registry.js';
+import type { Logger } from 'pino';
 
 /**
  * Denials that must not reveal that the camera exists (no probing of ids): a viewer with no relation
@@ -76,6 +77,8 @@ export interface GrantServiceDeps {
   keyRing: () => GrantKeyRing;
   ttlSeconds: number;
   streamLimit: number;
+  /** Where a failure of the policy itself is reported (the app's pino logger). */
+  log?: Pick<Logger, 'error'>;
 }
 
 export function viewerTag(personId: string): string {
@@ -101,6 +104,8 @@ export function mediaUrls(
 export class GrantService {
   private readonly facts: AccessFactsRepository;
   private readonly writes: AuditGroupCommit;
+  /** The policy's decision function. A test seam: tests replace it to make the policy fail. */
+  policy: typeof decideLiveAccess = decideLiveAccess;
 
   constructor(private readonly deps: GrantServiceDeps) {
     this.facts = new AccessFactsRepository(deps.db);
@@ -129,10 +134,16 @@ export class GrantService {
     };
     let decision: Decision;
     try {
-      decision = decideLiveAccess(facts, now.getTime());
-    } catch {
-      // Malformed facts (a bad time zone or schedule row) fail closed, and the denial is audited.
-      decision = { allow: false, reason: 'not_enrolled' };
+      decision = this.policy(facts, now.getTime());
+    } catch (err) {
+      // The policy failed (malformed facts: a bad time zone or schedule row): fail closed with a code
+      // of its own, so the audit log, the logs and the viewer say "server error", not a reason that
+      // blames the viewer.
+      this.deps.log?.error(
+        { err, personId, cameraId, streamId: exceptStreamId ?? null },
+        'access policy failed: access refused',
+      );
+      decision = { allow: false, reason: 'policy_error' };
     }
     return { decision, camera, facts };
   }

@@ -165,6 +165,7 @@ for (const { name, open, skip } of testDatabases()) {
         enrolments: { created: 5, updated: 0, unchanged: 0 },
         guardians: { created: 4, updated: 0, unchanged: 0 },
         persons: { created: 3, matched: 0 },
+        unverifiedLinks: 0,
       });
       const dima = (await f.r.children.byExternalRefs(w.institution.id, ['KG-002']))[0]!;
       assert.equal(dima.birth_date, '2020-11-02');
@@ -212,6 +213,7 @@ for (const { name, open, skip } of testDatabases()) {
         enrolments: { created: 0, updated: 0, unchanged: 5 },
         guardians: { created: 0, updated: 0, unchanged: 4 },
         persons: { created: 0, matched: 3 },
+        unverifiedLinks: 0,
       });
       assert.deepEqual(await domainDump(), before);
       // the Excel flavour of another roster, twice
@@ -243,9 +245,61 @@ for (const { name, open, skip } of testDatabases()) {
         enrolments: { created: 0, updated: 1, unchanged: 0 },
         guardians: { created: 0, updated: 1, unchanged: 0 },
         persons: { created: 0, matched: 1 },
+        unverifiedLinks: 0,
       });
       // the world's own child, not in the file, is still there
       assert.ok(await f.r.children.find(w.child.id));
+    });
+
+    test('a link to a person this kindergarten does not know is created unverified', async () => {
+      const { w, s } = await kindergarten();
+      // a parent of another kindergarten, and a member of staff with no child anywhere
+      const other = await f.kindergartenWorld(w.region.id);
+      const staff = await f.staff('auditor', 'region', w.region.id);
+      const csv =
+        `child_ref,child_name,group,enrolled_from,guardian_subject,guardian_name,relation\n` +
+        `KG-701,Лиза,Пчёлки,2025-09-01,${other.parent.subject},Чужой родитель,father\n` +
+        `KG-702,Миша,Пчёлки,2025-09-01,${staff.subject},Сотрудник,guardian\n` +
+        `KG-703,Ваня,Пчёлки,2025-09-01,${w.parent.subject},Свой родитель,mother\n` +
+        `KG-704,Катя,Пчёлки,2025-09-01,esia-new-7040,Новая мама,mother\n`;
+      const res = await upload(s, w.institution.id, csv);
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json<{ unverifiedLinks: number; persons: unknown }>();
+      assert.equal(body.unverifiedLinks, 2);
+      assert.deepEqual(body.persons, { created: 1, matched: 3 });
+      const verifiedOf = async (ref: string) => {
+        const child = (await f.r.children.byExternalRefs(w.institution.id, [ref]))[0]!;
+        return (await f.r.guardianLinks.ofChildren([child.id])).map((l) => l.verified);
+      };
+      assert.deepEqual(await verifiedOf('KG-701'), [0], 'another kindergarten’s parent: unverified');
+      assert.deepEqual(await verifiedOf('KG-702'), [0], 'a person with no child here: unverified');
+      assert.deepEqual(await verifiedOf('KG-703'), [1], 'a guardian this kindergarten verified: verified');
+      assert.deepEqual(await verifiedOf('KG-704'), [1], 'a guardian the file creates: verified');
+      // the other kindergarten's parent sees the child as awaiting confirmation, with no camera
+      const parent = await sessionFor(t, other.parent.id);
+      const home = await t.app.inject({ url: '/api/parent/children', headers: parent.headers });
+      const liza = home
+        .json<{ items: { child: { name: string }; verified: boolean; cameras: unknown[] }[] }>()
+        .items.find((i) => i.child.name === 'Лиза');
+      assert.deepEqual(liza && { verified: liza.verified, cameras: liza.cameras }, {
+        verified: false,
+        cameras: [],
+      });
+      // the administrator confirms the link
+      const lizaChild = (await f.r.children.byExternalRefs(w.institution.id, ['KG-701']))[0]!;
+      const link = (await f.r.guardianLinks.ofChildren([lizaChild.id]))[0]!;
+      const confirmed = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/admin/guardian-links/${link.id}`,
+        headers: s.headers,
+        payload: { verified: true },
+      });
+      assert.equal(confirmed.statusCode, 200, confirmed.body);
+      assert.deepEqual(await verifiedOf('KG-701'), [1]);
+      // importing the file again leaves the (now confirmed) links alone
+      const again = await upload(s, w.institution.id, csv);
+      assert.equal(again.json<{ unverifiedLinks: number }>().unverifiedLinks, 0);
+      assert.deepEqual(await verifiedOf('KG-702'), [0]);
     });
 
     test('a file with one bad row imports nothing and names that row', async () => {

@@ -23,6 +23,8 @@ export async function buildTestApp(
     clock?: Clock;
     recheckMs?: number;
     cameraOptions?: BuildOptions['cameraOptions'];
+    /** the app's log lines (JSON), for tests about what is logged */
+    logStream?: { write(line: string): void };
   } = {},
 ): Promise<TestApp> {
   // Recording is off unless a test asks for it (it would record demo cameras under ./data).
@@ -39,7 +41,8 @@ export async function buildTestApp(
     config,
     db,
     clock: opts.clock ?? systemClock,
-    logLevel: false,
+    logLevel: opts.logStream ? 'info' : false,
+    ...(opts.logStream ? { logStream: opts.logStream, quietRequests: true } : {}),
     ephemeralKeys: true,
     ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
     ...(opts.cameraOptions ? { cameraOptions: opts.cameraOptions } : {}),

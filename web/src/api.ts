@@ -50,7 +50,9 @@ export type AvailabilityState =
   | 'not_enrolled'
   | 'camera_offline'
   /** switched off by an administrator (not the same as offline) */
-  | 'camera_off';
+  | 'camera_off'
+  /** the server failed to decide (policy_error): try later */
+  | 'server_error';
 
 export interface ParentCamera {
   id: string;
@@ -297,6 +299,8 @@ export interface ImportResult {
   enrolments: ImportCounts;
   guardians: ImportCounts;
   persons: { created: number; matched: number };
+  /** new guardian links to existing persons this kindergarten does not know yet: to be confirmed */
+  unverifiedLinks: number;
 }
 export interface ImportBadRow {
   /** line of the file (the header is line 1) */

@@ -109,6 +109,7 @@ const ru = {
   'availability.not_enrolled': 'Ребёнок не в этой группе',
   'availability.camera_offline': 'Камера не в сети',
   'availability.camera_off': 'Камера выключена',
+  'availability.server_error': 'Ошибка сервера, попробуйте позже',
   'availability.opensAt': 'Откроется {when}',
 
   'time.today': 'сегодня в {time}',
@@ -160,6 +161,8 @@ const ru = {
   'reason.stream_limit': 'Открыто слишком много трансляций. Закройте просмотр на другом устройстве.',
   'reason.reason_required': 'Нужно указать причину просмотра.',
   'reason.person_disabled': 'Ваша учётная запись отключена.',
+  'reason.policy_error':
+    'Ошибка на сервере: не удалось проверить доступ. Попробуйте позже; если ошибка повторяется, сообщите в детский сад.',
   'reason.grant_expired': 'Время доступа истекло.',
   'reason.session_ended': 'Сеанс завершён. Войдите снова.',
   'reason.camera_offline': 'Камера не в сети.',
@@ -354,6 +357,8 @@ const ru = {
   'import.enrolments': 'Зачисления: новых {created}, изменено {updated}, без изменений {unchanged}',
   'import.guardians': 'Представители: новых связей {created}, изменено {updated}, без изменений {unchanged}',
   'import.persons': 'Люди: новых {created}, найдено существующих {matched}',
+  'import.unverified':
+    'Ждут подтверждения связей: {count}. Эти люди уже есть в системе, но ещё не известны вашему детскому саду как представители: проверьте документы и подтвердите связь в карточке ребёнка.',
   'import.failed': 'Файл не загружен: ошибок — {count}',
   'import.line': 'Строка',
   'import.column': 'Столбец',
@@ -571,6 +576,7 @@ const en: Record<MessageKey, string> = {
   'availability.not_enrolled': 'Child not in this group',
   'availability.camera_offline': 'Camera offline',
   'availability.camera_off': 'Camera switched off',
+  'availability.server_error': 'Server error, try later',
   'availability.opensAt': 'Opens {when}',
 
   'time.today': 'today at {time}',
@@ -620,6 +626,8 @@ const en: Record<MessageKey, string> = {
   'reason.stream_limit': 'Too many streams are open. Close the video on another device.',
   'reason.reason_required': 'A reason for viewing is required.',
   'reason.person_disabled': 'Your account is disabled.',
+  'reason.policy_error':
+    'Server error: access could not be checked. Try later; if it keeps happening, tell the kindergarten.',
   'reason.grant_expired': 'The access time ran out.',
   'reason.session_ended': 'Your session has ended. Please log in again.',
   'reason.camera_offline': 'The camera is offline.',
@@ -815,6 +823,8 @@ const en: Record<MessageKey, string> = {
   'import.enrolments': 'Enrolments: {created} new, {updated} changed, {unchanged} unchanged',
   'import.guardians': 'Guardian links: {created} new, {updated} changed, {unchanged} unchanged',
   'import.persons': 'People: {created} new, {matched} matched',
+  'import.unverified':
+    'Links awaiting confirmation: {count}. These people already exist but are not yet known to your kindergarten as guardians: check their documents and confirm the link in the child’s card.',
   'import.failed': 'File not imported: {count} errors',
   'import.line': 'Line',
   'import.column': 'Column',

@@ -13,10 +13,19 @@ export function requireKindergarten(place: Place, field = 'params/id'): void {
     throw invalid(field, 'children, enrolments, guardians and consents belong to kindergartens');
 }
 
+/** The earliest birth date of someone who is still a child today (under 18). */
+export function oldestChildBirthDate(now: Date): string {
+  const d = new Date(now);
+  d.setUTCFullYear(d.getUTCFullYear() - 18);
+  return d.toISOString().slice(0, 10);
+}
+
 function birthDate(deps: AdminDeps, value: string | null | undefined): string | null | undefined {
   if (value === undefined || value === null) return value;
   if (value > deps.clock.now().toISOString().slice(0, 10))
     throw invalid('body/birthDate', 'lies in the future');
+  if (value < oldestChildBirthDate(deps.clock.now()))
+    throw invalid('body/birthDate', 'lies more than 18 years ago: a child is younger (check the year)');
   return value;
 }
 

@@ -23,7 +23,15 @@ export function Nullable<T extends TSchema>(t: T): TUnsafe<Static<T> | null> {
 }
 
 export const Id = Type.String({ pattern: UUID_PATTERN, description: 'a lowercase UUID' });
-export const LocalDate = Type.String({ format: 'date', description: 'a calendar date, YYYY-MM-DD' });
+/**
+ * A real calendar date (2025-02-30 is refused by the `date` format) in the years the service can
+ * mean (1900–2999): year 0000 is a typing error, refused by the pattern.
+ */
+export const LocalDate = Type.String({
+  format: 'date',
+  pattern: '^(19|2[0-9])[0-9]{2}-',
+  description: 'a calendar date, YYYY-MM-DD, in the years 1900–2999',
+});
 export const LocalTime = Type.String({
   pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
   description: 'a local time HH:MM (24:00 = end of the day)',
@@ -480,6 +488,10 @@ export const ImportResult = Type.Object({
     { description: 'guardian links' },
   ),
   persons: Type.Object({ created: Type.Integer(), matched: Type.Integer() }),
+  unverifiedLinks: Type.Integer({
+    description:
+      'new guardian links created unverified: the person already existed but is not a guardian known to this kindergarten (confirm with PATCH /api/admin/guardian-links/{id})',
+  }),
 });
 export type ImportResult = Static<typeof ImportResult>;
 export const ImportProblem = Type.Object({

@@ -44,14 +44,21 @@ export async function importRoster(
     const subjects = [...new Set(rows.flatMap((x) => (x.guardian ? [x.guardian.subject] : [])))];
     const children = await r.children.byExternalRefs(institutionId, refs);
     const childIds = children.map((c) => c.id);
+    const persons = await r.persons.byIdentities(deps.issuer, subjects);
     const { plan, problems } = planImport(
       rows,
       {
         rooms: await r.rooms.allOfInstitution(institutionId),
         children,
         enrolments: await r.enrolments.ofChildren(childIds),
-        persons: await r.persons.byIdentities(deps.issuer, subjects),
+        persons,
         links: await r.guardianLinks.ofChildren(childIds),
+        knownGuardians: new Set(
+          await r.guardianLinks.verifiedGuardiansIn(
+            institutionId,
+            persons.map((p) => p.id),
+          ),
+        ),
       },
       newId,
     );
@@ -78,6 +85,7 @@ export async function importRoster(
         unchanged: plan.links.unchanged,
       },
       persons: { created: plan.persons.create.length, matched: plan.persons.matched },
+      unverifiedLinks: plan.links.create.filter((l) => !l.verified).length,
     };
     return {
       result,
@@ -135,7 +143,7 @@ async function apply(r: AdminRepositories, issuer: string, institutionId: string
       person_id: l.personId,
       child_id: l.childId,
       relation: l.relation,
-      verified: 1,
+      verified: l.verified ? 1 : 0,
       ...stamp,
     });
   for (const l of plan.links.update)

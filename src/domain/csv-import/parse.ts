@@ -236,6 +236,9 @@ function checkRow(
   const childName = need('child_name');
   const birthDate = date('birth_date', get('birth_date'));
   if (birthDate !== null && birthDate > today) bad('birth_date', 'lies in the future');
+  const oldest = `${String(Number(today.slice(0, 4)) - 18).padStart(4, '0')}${today.slice(4)}`;
+  if (birthDate !== null && birthDate < oldest)
+    bad('birth_date', 'lies more than 18 years ago: a child is younger (check the year)');
   const group = need('group');
   const fromText = need('enrolled_from');
   const enrolledFrom = fromText === '' ? null : date('enrolled_from', fromText);

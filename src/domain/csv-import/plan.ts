@@ -30,6 +30,11 @@ export interface Snapshot {
   persons: readonly PersonRow[];
   /** guardian links of those children */
   links: readonly GuardianLinkRow[];
+  /**
+   * Of those persons, the ones this kindergarten already knows as guardians: a verified guardian link
+   * to one of its children. A link to anyone else is created unverified (see `Plan.links.create`).
+   */
+  knownGuardians: ReadonlySet<string>;
 }
 
 export interface Plan {
@@ -49,7 +54,14 @@ export interface Plan {
     matched: number;
   };
   links: {
-    create: { id: string; personId: string; childId: string; relation: string }[];
+    /**
+     * `verified`: the kindergarten vouches for a guardian it creates with this file, or one it already
+     * knows (`Snapshot.knownGuardians`). An existing person it does not know — a parent at another
+     * kindergarten, a member of staff, anyone matched only by the subject written in the file — gets
+     * an unverified link: no video until an administrator confirms it (a typo in the file must not
+     * open a group's cameras to a stranger).
+     */
+    create: { id: string; personId: string; childId: string; relation: string; verified: boolean }[];
     update: { id: string; relation: string }[];
     unchanged: number;
   };
@@ -262,7 +274,14 @@ export function planImport(
     const personId = personIds.get(l.subject)!;
     const childId = childIds.get(l.ref)!;
     const stored = storedLinks.get(`${personId}/${childId}`);
-    if (!stored) plan.links.create.push({ id: newId(), personId, childId, relation: l.relation });
+    if (!stored)
+      plan.links.create.push({
+        id: newId(),
+        personId,
+        childId,
+        relation: l.relation,
+        verified: !storedPersons.has(l.subject) || snap.knownGuardians.has(personId),
+      });
     else if (stored.relation !== l.relation) plan.links.update.push({ id: stored.id, relation: l.relation });
     else plan.links.unchanged++;
   }

@@ -53,6 +53,22 @@ export class GuardianLinksRepository {
     return out;
   }
 
+  /** Which of these persons have a verified guardian link to a child of the institution. */
+  async verifiedGuardiansIn(institutionId: string, personIds: readonly string[]): Promise<string[]> {
+    const out = new Set<string>();
+    for (const part of chunked(personIds))
+      for (const r of await this.db
+        .selectFrom('guardian_links')
+        .innerJoin('children', 'children.id', 'guardian_links.child_id')
+        .select('guardian_links.person_id')
+        .where('children.institution_id', '=', institutionId)
+        .where('guardian_links.verified', '=', 1)
+        .where('guardian_links.person_id', 'in', part)
+        .execute())
+        out.add(r.person_id);
+    return [...out];
+  }
+
   async insert(row: GuardianLinkRow): Promise<GuardianLinkRow> {
     await this.db.insertInto('guardian_links').values(row).execute();
     return row;

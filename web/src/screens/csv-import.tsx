@@ -89,6 +89,9 @@ export function CsvImport({ institutionId }: { institutionId: string }) {
                 matched: result.result.persons.matched,
               })}
             </li>
+            {result.result.unverifiedLinks > 0 ? (
+              <li>{t('import.unverified', { count: result.result.unverifiedLinks })}</li>
+            ) : null}
           </ul>
         </Notice>
       ) : null}

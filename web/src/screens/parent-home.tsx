@@ -170,6 +170,7 @@ const TONES: Record<ParentCamera['availability']['state'], Tone> = {
   not_enrolled: 'bad',
   camera_offline: 'bad',
   camera_off: 'neutral',
+  server_error: 'bad',
 };
 
 function CameraCard({ item, camera }: { item: ParentChild; camera: ParentCamera }) {
