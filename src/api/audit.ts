@@ -135,16 +135,16 @@ export function parseFilters(q: QueryT): Omit<AuditFilter, 'institutionIds' | 'i
     from,
     to,
     words: words.length ? words : undefined,
-    wordActions: words.length ? actionsMatching(words) : undefined,
+    wordActions: words.length ? words.map(actionsMatching) : undefined,
     beforeSeq: cursor ? Number(cursor) : undefined,
   };
 }
 
-/** Action codes whose Russian description (or code) contains every word. */
-function actionsMatching(words: readonly string[]): string[] {
-  const folded = words.map(foldForSearch);
+/** Action codes whose Russian description (or code) contains the word. */
+function actionsMatching(word: string): string[] {
+  const w = foldForSearch(word);
   return Object.entries(ACTION_TEXT)
-    .filter(([code, text]) => folded.every((w) => foldForSearch(`${text} ${code}`).includes(w)))
+    .filter(([code, text]) => foldForSearch(`${text} ${code}`).includes(w))
     .map(([code]) => code);
 }
 

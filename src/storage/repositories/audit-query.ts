@@ -3,9 +3,10 @@
  * people, children, cameras, rooms and institutions its rows point at; and suggestions for the
  * filters (docs/design/audit-screen.md).
  */
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { AuditLogTable, Database } from '../schema.js';
 import { TextMatcher, foldForSearch } from './text-match.js';
+import { ROLE_TEXT } from '../../audit/describe.js';
 
 export interface AuditFilter {
   /** institutions the caller may see; null = everything (region-wide auditors of a one-city site) */
@@ -22,8 +23,8 @@ export interface AuditFilter {
   to?: string | undefined;
   /** free-text words: each must appear in the details, the reason, or a name the entry points at */
   words?: readonly string[] | undefined;
-  /** action codes whose Russian description matches the words (found by the caller) */
-  wordActions?: readonly string[] | undefined;
+  /** for each word, the action codes whose Russian description contains it (found by the caller) */
+  wordActions?: readonly (readonly string[])[] | undefined;
   /** only entries with seq below this (the cursor) */
   beforeSeq?: number | undefined;
 }
@@ -95,10 +96,13 @@ export class AuditQueryRepository {
     if (f.beforeSeq !== undefined) q = q.where('seq', '<', f.beforeSeq);
     if (f.words?.length) {
       const m = new TextMatcher(this.db);
-      const actions = f.wordActions?.length ? f.wordActions : null;
-      for (const w of f.words) {
+      for (const [i, w] of f.words.entries()) {
+        const actions = f.wordActions?.[i]?.length ? f.wordActions[i] : null;
         const named = (table: 'persons' | 'children' | 'cameras' | 'rooms' | 'institutions', col: string) =>
-          sql<string>`select id from ${sql.table(table)} where ${m.contains(`${table}.${col}`, w)}`;
+          this.db
+            .selectFrom(table)
+            .select('id')
+            .where(m.contains(`${table}.${col}`, w));
         q = q.where((eb) =>
           eb.or([
             m.contains('audit_log.details', w),
@@ -368,7 +372,11 @@ export class AuditQueryRepository {
     for (const f of found) {
       const children = kids.filter((k) => k.person_id === f.id).map((k) => k.full_name);
       const mine = [...new Set(roles.filter((r) => r.person_id === f.id).map((r) => r.role))];
-      f.context = children.length ? `родитель: ${children.join(', ')}` : mine.length ? mine.join(', ') : null;
+      f.context = children.length
+        ? `родитель: ${children.join(', ')}`
+        : mine.length
+          ? mine.map((r) => ROLE_TEXT[r]).join(', ')
+          : null;
     }
   }
 
