@@ -36,9 +36,9 @@ export const ACTION_TEXT: Readonly<Record<string, string>> = {
   'recording.exports.expire': 'Удаление просроченных выгрузок',
   'recording.repair': 'Восстановление записей после сбоя',
   // login
-  'auth.login': 'Вход',
-  'auth.logout': 'Выход',
-  'auth.login_failed': 'Неудачный вход',
+  'auth.login': 'Вошёл в Окно',
+  'auth.logout': 'Вышел из Окна',
+  'auth.login_failed': 'Неудачная попытка входа',
   // the audit log itself
   'audit.export': 'Выгрузил журнал доступа (CSV)',
   // administration
