@@ -1183,6 +1183,7 @@ export class VisitsService {
     if (Date.parse(q.to) - Date.parse(q.from) > 370 * DAY)
       throw new AppError('validation_failed', 'coverage covers at most a year at a time');
     let offices = await this.officesFor(principalOf(caller), 'coverage');
+    if (offices.length === 0) throw new AppError('not_found', 'institution not found');
     if (q.institutionId) {
       offices = offices.filter((o) => o.id === q.institutionId);
       if (offices.length === 0) throw new AppError('not_found', 'institution not found');
@@ -1198,21 +1199,19 @@ export class VisitsService {
       institutionId: string,
       r: { working: number; covered: number; visits: number; flagged: number },
     ) => {
-      const g =
-        groups.get(key) ??
-        ({
-          key,
-          label,
-          institutionId,
-          institutionName: officeName.get(institutionId) ?? '—',
-          workingMinutes: 0,
-          coveredMinutes: 0,
-          coveragePercent: null,
-          visits: 0,
-          flaggedVisits: 0,
-          working: 0,
-          covered: 0,
-        });
+      const g = groups.get(key) ?? {
+        key,
+        label,
+        institutionId,
+        institutionName: officeName.get(institutionId) ?? '—',
+        workingMinutes: 0,
+        coveredMinutes: 0,
+        coveragePercent: null,
+        visits: 0,
+        flaggedVisits: 0,
+        working: 0,
+        covered: 0,
+      };
       g.working += r.working;
       g.covered += r.covered;
       g.visits += r.visits;
