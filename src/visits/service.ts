@@ -141,6 +141,13 @@ export interface CheckResult {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * Frames reach the recorder about a second after they were captured (camera encoder, RTSP, ffmpeg),
+ * and the recorder stops on the wall clock: a visit's sessions record this much past the post-roll,
+ * so the video captured up to the end of the post-roll is on disk (measured in
+ * test/integration/visits/rtsp.test.ts: about 1.1 s of latency with a local camera).
+ */
+export const TAIL_MARGIN_MS = 2000;
 const DAY = 86_400_000;
 const CASE_REF = /^[\p{L}\p{N} ./№#_-]{1,60}$/u;
 const LOCAL_DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -512,7 +519,7 @@ export class VisitsService {
     const now = this.now();
     const nowIso = now.toISOString();
     const postRollMs = this.deps.config.recording.postRollSeconds * 1000;
-    const until = iso(now.getTime() + postRollMs);
+    const until = iso(now.getTime() + postRollMs + TAIL_MARGIN_MS);
     await this.deps.db.transaction().execute(async (trx) => {
       const repo = this.repo.with(trx);
       const closed = await repo.closeVisit(v.id, {

@@ -109,7 +109,11 @@ for (const d of testDatabases()) {
       assert.equal(closed.status, 'closed');
       assert.equal(Date.parse(closed.playback.to), clock.ms + 10_000, 'the range ends with the post-roll');
       const s = await db.kysely.selectFrom('recording_manual_sessions').selectAll().executeTakeFirstOrThrow();
-      assert.equal(s.record_until, new Date(clock.ms + 10_000).toISOString());
+      assert.equal(
+        s.record_until,
+        new Date(clock.ms + 12_000).toISOString(),
+        'post-roll and the tail margin',
+      );
       await assert.rejects(svc.close(emp, v.id, ctx), /already closed/);
     });
 
@@ -224,7 +228,7 @@ for (const d of testDatabases()) {
       assert.equal((await svc.flags(head, {})).filter((x) => x.code === 'recording_changed').length, 2);
       assert.equal((await svc.workplaceState(emp, w.workplace.id)).mode, 'off');
       await svc.setMode(head, w.workplace.id, 'per_visit', ctx);
-      clock.advance(11_000); // past the post-roll of the visit closed last
+      clock.advance(13_000); // past the post-roll (and tail margin) of the visit closed last
       assert.equal((await svc.workplaceState(emp, w.workplace.id)).state, 'not_recording');
     });
 
