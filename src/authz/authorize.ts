@@ -72,6 +72,9 @@ const LABEL: Record<ObjectKind, string> = {
   billing_run: 'billing run',
   payment_import: 'payment import',
   billing_account: 'billing account',
+  visit: 'workplace',
+  visit_flag: 'flag',
+  coverage: 'institution',
 };
 
 export function objectNotFound(object: ObjectKind): AppError {
@@ -120,6 +123,10 @@ const OUTSIDE_ADMIN_API: ReadonlySet<string> = new Set<ObjectKind>([
   'guardianship_case',
   'inspection',
   'inspection_photo',
+  // office visits have screens of their own (docs/design/office-visits.md)
+  'visit',
+  'visit_flag',
+  'coverage',
 ]);
 
 /** Whether the caller holds any binding through which some admin-API right is exercised. */

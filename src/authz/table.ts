@@ -62,7 +62,13 @@ export type ObjectKind =
   | 'tariff'
   | 'billing_run'
   | 'payment_import'
-  | 'billing_account';
+  | 'billing_account'
+  // office visits (docs/design/office-visits.md): opening and closing ('create', 'update'), the register
+  | 'visit'
+  /** flags over visits, recordings and office hours: the list ('read'), resolving with a comment ('update') */
+  | 'visit_flag'
+  /** coverage of working hours by recording: dashboard and CSV */
+  | 'coverage';
 
 /** Actions. CRUD for objects; a few objects have actions of their own. */
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'verify';
@@ -163,6 +169,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       retention: ['update'],
       camera_health: READ,
       alert: ['read', 'update'],
+      visit: READ,
+      visit_flag: ['read', 'update'],
+      coverage: READ,
     },
     grants: ['office_head', 'employee', 'reception', 'auditor', 'specialist'],
     video: NO_VIDEO,
@@ -202,6 +211,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       guardianship_case: CRUD,
       inspection: ['read', 'create', 'update'],
       inspection_photo: READ,
+      visit: ['read', 'create', 'update'],
+      visit_flag: ['read', 'update'],
+      coverage: READ,
     },
     grants: ['employee', 'reception', 'specialist'],
     video: NO_VIDEO,
@@ -209,14 +221,22 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
   employee: {
     scopes: ['region', 'institution', 'room'],
     kinds: ['office'],
-    rights: { recording_timeline: READ, visit_recording: ['create'] },
+    rights: {
+      recording_timeline: READ,
+      visit_recording: ['create'],
+      visit: ['read', 'create', 'update'],
+    },
     grants: [],
     video: NO_VIDEO,
   },
   reception: {
     scopes: ['region', 'institution', 'room'],
     kinds: ['office'],
-    rights: { recording_timeline: READ, visit_recording: ['create'] },
+    rights: {
+      recording_timeline: READ,
+      visit_recording: ['create'],
+      visit: ['read', 'create', 'update'],
+    },
     grants: [],
     video: NO_VIDEO,
   },
@@ -230,6 +250,7 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       guardianship_case: READ,
       inspection: READ,
       inspection_photo: READ,
+      visit: READ,
     },
     grants: [],
     video: {
@@ -272,6 +293,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       billing_run: READ,
       payment_import: READ,
       billing_account: READ,
+      visit: READ,
+      visit_flag: READ,
+      coverage: READ,
     },
     grants: [],
     video: NO_VIDEO,
@@ -348,5 +372,8 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'billing_run',
   'payment_import',
   'billing_account',
+  'visit',
+  'visit_flag',
+  'coverage',
 ];
 export const ACTIONS: readonly Action[] = ['read', 'create', 'update', 'delete', 'verify'];

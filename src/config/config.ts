@@ -315,6 +315,30 @@ export const SETTINGS = [
     default: 14,
     help: 'parents of a free-pilot kindergarten are told this many days before the pilot ends',
   },
+  {
+    key: 'visits.maxOpenMinutes',
+    kind: 'int',
+    min: 5,
+    max: 24 * 60,
+    default: 180,
+    help: 'a visit at an office workplace still open after this long is closed by the server and flagged',
+  },
+  {
+    key: 'visits.checkSeconds',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    default: 20,
+    help: 'how often visit flags (gaps, dark cameras, overlong visits) and coverage are computed (0: never)',
+  },
+  {
+    key: 'visits.missingMinVisits',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    default: 3,
+    help: 'an employee with no visit on a working day on which the office had at least this many visits at other workplaces is flagged (per-visit workplaces)',
+  },
 ] as const satisfies readonly Setting[];
 
 /** Variables named OKNO_* that are not settings but are read elsewhere (and so are not "unknown"). */
@@ -376,6 +400,11 @@ export interface Config {
     readonly linkSeconds: number;
   };
   readonly billing: { readonly graceDay: number; readonly pilotNoticeDays: number };
+  readonly visits: {
+    readonly maxOpenMinutes: number;
+    readonly checkSeconds: number;
+    readonly missingMinVisits: number;
+  };
   readonly audit: {
     readonly checkpointSeconds: number;
     readonly checkpointFile: string | undefined;

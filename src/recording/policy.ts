@@ -14,6 +14,12 @@ export interface RecordingFacts {
   workingHours: ViewingCalendar;
   /** A manual session is open, or stopped and still in its post-roll. */
   manualActive: boolean;
+  /**
+   * A workplace recorded in working hours and per visit (mode `both`): outside working hours its
+   * ingest keeps a pre-roll buffer and a visit records. Under `schedule` without it a visit outside
+   * working hours still records, from the moment it opens (no pre-roll: the ingest was not running).
+   */
+  visitsAlso?: boolean;
 }
 
 export type NotRecordingReason =
@@ -42,11 +48,15 @@ export function decideRecording(f: RecordingFacts, atMs: number): RecordingDecis
     case 'continuous':
       return { record: true, pin: true, preRoll: false, why: 'recording' };
     case 'schedule': {
-      if (f.workingHours.windows.length === 0) return no('no_working_hours');
+      if (f.workingHours.windows.length === 0)
+        return f.manualActive
+          ? { record: true, pin: true, preRoll: f.visitsAlso === true, why: 'recording' }
+          : no('no_working_hours', f.visitsAlso === true);
       const state = safeViewingState(f.workingHours, atMs);
-      return state === 'open'
-        ? { record: true, pin: true, preRoll: false, why: 'recording' }
-        : no(state === 'closed_day' ? 'closed_day' : 'outside_working_hours');
+      if (state === 'open') return { record: true, pin: true, preRoll: false, why: 'recording' };
+      if (f.manualActive)
+        return { record: true, pin: true, preRoll: f.visitsAlso === true, why: 'recording' };
+      return no(state === 'closed_day' ? 'closed_day' : 'outside_working_hours', f.visitsAlso === true);
     }
     case 'manual':
       return f.manualActive

@@ -304,7 +304,7 @@ export class RecordingService {
       this.policy.schedules([...new Set(cameras.map((c) => c.roomId))]),
       this.policy.closedDays([...new Set(cameras.map((c) => c.institutionId))]),
       this.policy.activeManual(
-        cameras.filter((c) => c.policy === 'manual').map((c) => c.cameraId),
+        cameras.filter((c) => c.policy === 'manual' || c.policy === 'schedule').map((c) => c.cameraId),
         nowIso,
       ),
     ]);
@@ -324,6 +324,7 @@ export class RecordingService {
           enabled: camera.enabled,
           workingHours: calendar,
           manualActive: manualActive.has(camera.cameraId),
+          visitsAlso: camera.visitsAlso,
         },
         nowMs,
       );

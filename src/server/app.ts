@@ -48,6 +48,8 @@ import { registerInspectionRoutes } from '../api/inspections.js';
 import { createAuditCheckpointer } from '../audit/checkpointer-setup.js';
 import type { AuditCheckpointer } from '../audit/checkpoints.js';
 import { registerBillingRoutes } from '../api/billing.js';
+import { registerVisitRoutes } from '../api/visits.js';
+import { VisitsService } from '../visits/service.js';
 
 export interface AppContext {
   config: Config;
@@ -59,6 +61,8 @@ export interface AppContext {
   live: LiveServices;
   /** recording: recorders of this process, the segment index, retention (src/recording) */
   recording: RecordingService;
+  /** office visits, their flags and coverage (src/visits) */
+  visits: VisitsService;
   /** records an audit entry in a transaction of its own */
   audit(ctx: AuditContext, ev: AuditEvent): Promise<void>;
   /** signs checkpoints of the audit chain's head into a file outside the database (null: switched off) */
@@ -222,6 +226,13 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     metrics: createMetrics(),
     live,
     recording,
+    visits: new VisitsService({
+      db: opts.db.kysely,
+      clock: opts.clock,
+      config: opts.config,
+      recording,
+      live: live.cameras,
+    }),
     audit: async (actx, ev) => {
       await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
     },
@@ -237,6 +248,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   if (stale > 0) app.log.info({ streams: stale }, 'closed stream rows left open by a previous run');
   live.registry.start();
   app.addHook('onClose', async () => {
+    await ctx.visits.stop();
     await recording.close();
     await live.registry.closeAll('server_shutdown');
     await live.cameras.close();
@@ -286,6 +298,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerAttendanceRoutes(app, ctx);
   await registerInspectionRoutes(app, ctx);
   await registerBillingRoutes(app, ctx);
+  await registerVisitRoutes(app, ctx);
   await registerWebApp(app, ctx);
   try {
     await recording.start();
@@ -294,5 +307,6 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     throw e;
   }
   ctx.auditCheckpoints?.start();
+  ctx.visits.start((err) => app.log.error({ err }, 'visit check failed'));
   return { app, ctx };
 }

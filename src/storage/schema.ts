@@ -382,6 +382,11 @@ export interface Database extends BillingTables {
   inspection_holds: InspectionHoldsTable;
   camera_outages: CameraOutagesTable;
   room_zone_changes: RoomZoneChangesTable;
+  workplace_settings: WorkplaceSettingsTable;
+  visits: VisitsTable;
+  visit_cameras: VisitCamerasTable;
+  visit_flags: VisitFlagsTable;
+  coverage_days: CoverageDaysTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -728,4 +733,89 @@ export interface RoomZoneChangesTable {
   actor_person_id: string;
   changed_at: string;
   applied: number;
+}
+
+// ── Office visits (migration 0019, docs/design/office-visits.md) ────────────────────────────────────
+export type WorkplaceMode = 'per_visit' | 'continuous' | 'both';
+export const VISITOR_CATEGORIES = [
+  'citizen',
+  'guardian',
+  'foster_parent',
+  'applicant',
+  'minor',
+  'representative',
+  'official',
+  'other',
+] as const;
+export type VisitorCategory = (typeof VISITOR_CATEGORIES)[number];
+export const FLAG_CODES = [
+  'visit_gap',
+  'visit_camera_offline',
+  'camera_dark',
+  'recording_changed',
+  'visit_too_long',
+  'visits_missing',
+] as const;
+export type FlagCode = (typeof FLAG_CODES)[number];
+export interface WorkplaceSettingsTable {
+  room_id: string;
+  mode: WorkplaceMode;
+  updated_by: string | null;
+  updated_at: string;
+}
+export interface VisitsTable {
+  id: string;
+  institution_id: string;
+  room_id: string;
+  employee_person_id: string | null;
+  opened_by: string | null;
+  closed_by: string | null;
+  started_at: string;
+  ended_at: string | null;
+  pre_roll_ms: number;
+  post_roll_ms: number;
+  case_ref: string | null;
+  visitor_category: VisitorCategory;
+  status: 'open' | 'closed';
+  auto_closed: Flag;
+  created_at: string;
+}
+export interface VisitCamerasTable {
+  visit_id: string;
+  camera_id: string;
+  manual_session_id: string | null;
+  /** the camera's state when the visit opened: 'live' | 'down' | 'disabled' | 'off' */
+  camera_state: string;
+}
+export interface VisitFlagsTable {
+  id: string;
+  code: FlagCode;
+  institution_id: string;
+  room_id: string | null;
+  camera_id: string | null;
+  visit_id: string | null;
+  person_id: string | null;
+  day: string | null;
+  started_at: string;
+  ended_at: string | null;
+  /** JSON object: times, gap causes, ids */
+  evidence: string;
+  dedupe_key: string;
+  alert_id: string | null;
+  status: 'open' | 'resolved';
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution_comment: string | null;
+  created_at: string;
+}
+export interface CoverageDaysTable {
+  room_id: string;
+  day: string;
+  institution_id: string;
+  working_ms: number | string; // bigint: PostgreSQL returns it as a string
+  covered_ms: number | string;
+  visits: number;
+  flagged_visits: number;
+  final: Flag;
+  computed_at: string;
 }

@@ -34,6 +34,8 @@ export async function buildTestApp(
       logLevel: 'silent',
       'recording.enabled': false,
       'audit.checkpointSeconds': 0,
+      // the periodic visit check runs where a test asks for it (or calls ctx.visits.check())
+      'visits.checkSeconds': 0,
       ...opts.overrides,
     },
   });

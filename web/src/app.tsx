@@ -25,6 +25,9 @@ import { AttendanceAbsence } from './screens/attendance-absence.js';
 import { AttendanceEducation } from './screens/attendance-education.js';
 import { InspectionsHome, InspectionWork } from './screens/inspections-specialist.js';
 import { InspectionReview, InspectionsPlan } from './screens/inspections-office.js';
+import { VisitsDesk, VisitsDeskIndex } from './screens/visits-desk.js';
+import { VisitFlags } from './screens/visit-flags.js';
+import { VisitCoverage } from './screens/visit-coverage.js';
 
 type Session =
   | { status: 'loading' }
@@ -126,6 +129,11 @@ function screenFor(loc: Location): ComponentChildren {
   if (path === '/register') return <AttendanceRegister />;
   if (path === '/absence') return <AttendanceAbsence />;
   if (path === '/education') return <AttendanceEducation />;
+  if (path === '/desk') return <VisitsDeskIndex />;
+  if ((m = matchPath('/desk/:roomId', path))) return <VisitsDesk key={m.roomId} roomId={m.roomId ?? ''} />;
+  if (path === '/visits/flags')
+    return <VisitFlags status={loc.query.get('status') === 'resolved' ? 'resolved' : 'open'} />;
+  if (path === '/visits/coverage') return <VisitCoverage />;
   if (path === '/inspections') return <InspectionsHome />;
   if (path === '/inspections/office') return <InspectionsPlan />;
   if ((m = matchPath('/inspections/office/:id', path)))

@@ -26,6 +26,11 @@ const ru = {
   'nav.education': 'Посещаемость',
   'nav.inspections': 'Проверки',
   'nav.inspectionsPlan': 'План проверок',
+  'nav.desk': 'Приём',
+  'nav.visitFlags': 'Флаги',
+  'nav.coverage': 'Покрытие',
+  'visits.flagsOpen': 'Открытые',
+  'visits.flagsResolved': 'Закрытые',
   'nav.logout': 'Выйти',
   'nav.account': 'Учётная запись',
 
@@ -490,6 +495,11 @@ const en: Record<MessageKey, string> = {
   'nav.education': 'Attendance',
   'nav.inspections': 'Inspections',
   'nav.inspectionsPlan': 'Inspection plan',
+  'nav.desk': 'Reception',
+  'nav.visitFlags': 'Flags',
+  'nav.coverage': 'Coverage',
+  'visits.flagsOpen': 'Open',
+  'visits.flagsResolved': 'Resolved',
   'nav.logout': 'Log out',
   'nav.account': 'Account',
 

@@ -30,6 +30,9 @@ export const SECTIONS: readonly Section[] = [
     label: 'nav.recordings',
     roles: ['inspector', 'office_head', 'employee', 'reception', 'regional_operator'],
   },
+  { path: '/desk', label: 'nav.desk', roles: ['reception', 'employee'] },
+  { path: '/visits/flags', label: 'nav.visitFlags', roles: ['office_head', 'regional_operator', 'auditor'] },
+  { path: '/visits/coverage', label: 'nav.coverage', roles: ['office_head', 'regional_operator', 'auditor'] },
   { path: '/inspections', label: 'nav.inspections', roles: ['specialist'] },
   { path: '/inspections/office', label: 'nav.inspectionsPlan', roles: ['office_head', 'inspector'] },
 ];
@@ -61,9 +64,10 @@ export function homePath(me: Me): string {
       return '/audit';
     case 'inspector':
     case 'office_head':
+      return '/recordings';
     case 'employee':
     case 'reception':
-      return '/recordings';
+      return '/desk';
     // the screens of the second round's capabilities (register, inspections, attendance)
     case 'teacher':
       return '/register';

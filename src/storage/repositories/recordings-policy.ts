@@ -27,6 +27,8 @@ export interface RecordingCamera {
   institutionId: string;
   timeZone: string;
   ringBuffer: boolean;
+  /** A workplace in mode `both` (docs/design/office-visits.md): visits outside working hours record too. */
+  visitsAlso: boolean;
 }
 
 export type ManualSessionRow = RecordingManualSessionsTable;
@@ -45,7 +47,9 @@ export class RecordingPolicyRepository {
       .innerJoin('rooms', 'rooms.id', 'cameras.room_id')
       .innerJoin('institutions', 'institutions.id', 'rooms.institution_id')
       .leftJoin('recording_camera_settings', 'recording_camera_settings.camera_id', 'cameras.id')
+      .leftJoin('workplace_settings', 'workplace_settings.room_id', 'rooms.id')
       .select([
+        'workplace_settings.mode as workplace_mode',
         'cameras.id',
         'cameras.name',
         'cameras.enabled',
@@ -68,6 +72,7 @@ export class RecordingPolicyRepository {
     institution_id: string;
     time_zone: string;
     ring_buffer: number | null;
+    workplace_mode: string | null;
   }): RecordingCamera {
     return {
       cameraId: r.id,
@@ -79,6 +84,7 @@ export class RecordingPolicyRepository {
       institutionId: r.institution_id,
       timeZone: r.time_zone,
       ringBuffer: r.ring_buffer === 1,
+      visitsAlso: r.workplace_mode === 'both',
     };
   }
 

@@ -32,6 +32,7 @@ import {
   TextField,
 } from '../ui.js';
 import { HEALTH_TONE } from './admin-cameras.js';
+import { visitsApi, type Visit } from '../visits/api.js';
 
 const DAY_MIN = 24 * 60;
 
@@ -214,6 +215,7 @@ export function Recordings({ cameraId, query }: { cameraId: string; query: URLSe
           </>
         )}
       </Card>
+      <CameraVisits cameraId={cameraId} day={day} initial={query.get('visit')} />
       <RangeActions cameraId={cameraId} day={day} range={range} onRange={setRange} />
       {camera?.manual ? (
         <ManualRecording cameraId={cameraId} live={Boolean(timeline.data?.recording)} onChange={reload} />
@@ -500,6 +502,118 @@ function ExportCard({ result }: { result: ExportResult }) {
         <span>{t('rec.download')}</span>
       </a>
     </div>
+  );
+}
+
+/**
+ * The visits recorded by this camera on the day (office workplaces): an inspector picks one and plays
+ * exactly its range, from the pre-roll before «Начать приём» to the post-roll after «Завершить приём»,
+ * with the stated reason every playback needs. Staff without playback rights see the register only.
+ */
+function CameraVisits({ cameraId, day, initial }: { cameraId: string; day: string; initial: string | null }) {
+  const { t, lang } = useI18n();
+  const [list] = useAsync(
+    () => visitsApi.list({ cameraId, from: instant(day, 0), to: instant(day, DAY_MIN) }),
+    [cameraId, day],
+  );
+  const [picked, setPicked] = useState<Visit | null>(null);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [playback, setPlayback] = useState<PlaybackLinks | null>(null);
+  useEffect(() => {
+    if (initial && !picked) {
+      const v = list.data?.find((x) => x.id === initial);
+      if (v) setPicked(v);
+      else if (list.status !== 'loading') visitsApi.visit(initial).then(setPicked, () => undefined);
+    }
+  }, [initial, list.data]);
+  if (!list.data || (list.data.length === 0 && !picked)) return null;
+  const play = async () => {
+    if (!picked) return;
+    setProblem(null);
+    setError(null);
+    if (reasonChars(reason) < REASON_MIN_CHARS) return setProblem(t('rec.needReason'));
+    setBusy(true);
+    try {
+      setPlayback(
+        await api.playback(cameraId, {
+          from: picked.playback.from,
+          to: picked.playback.to,
+          reason: reason.trim(),
+        }),
+      );
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const span = (v: Visit) =>
+    `${formatTime(new Date(v.startedAt), lang, undefined, true)} — ${
+      v.endedAt ? formatTime(new Date(v.endedAt), lang, undefined, true) : 'идёт'
+    }`;
+  return (
+    <Card class="visits-card">
+      <h2 class="card-title">Приёмы</h2>
+      <ul class="visit-list">
+        {list.data.map((v) => (
+          <li key={v.id} class={picked?.id === v.id ? 'visit-picked' : ''}>
+            <span>
+              <strong>{span(v)}</strong> · {v.visitorCategoryLabel}
+              {v.caseRef ? ` · дело ${v.caseRef}` : ''}
+              {v.employee ? ` · ${v.employee.name}` : ''}
+              {v.autoClosed ? ' · закрыт автоматически' : ''}
+            </span>{' '}
+            {v.flags > 0 ? <Badge tone="bad">флагов: {v.flags}</Badge> : null}{' '}
+            <Button
+              variant="ghost"
+              icon="play"
+              onClick={() => {
+                setPicked(v);
+                setPlayback(null);
+              }}
+            >
+              Смотреть приём
+            </Button>
+          </li>
+        ))}
+      </ul>
+      {picked ? (
+        <div class="visit-play">
+          <p>
+            Приём {span(picked)}: запись с {formatTime(new Date(picked.playback.from), lang, undefined, true)}{' '}
+            до {formatTime(new Date(picked.playback.to), lang, undefined, true)} (с записью до начала и после
+            завершения).
+          </p>
+          <TextArea
+            label={t('rec.reason')}
+            hint={t('rec.reasonHint')}
+            value={reason}
+            onValue={setReason}
+            rows={2}
+            required
+          />
+          {problem ? (
+            <Notice tone="warn" icon="alert" live>
+              <p>{problem}</p>
+            </Notice>
+          ) : null}
+          {error ? (
+            <Notice tone="bad" icon="alert" live>
+              <p>{errorMessage(error, t)}</p>
+            </Notice>
+          ) : null}
+          <div class="form-actions">
+            <Button variant="primary" icon="play" busy={busy} onClick={() => void play()}>
+              Воспроизвести приём
+            </Button>
+          </div>
+          {playback ? <RecordingPlayer url={playback.hlsUrl} /> : null}
+        </div>
+      ) : null}
+    </Card>
   );
 }
 
