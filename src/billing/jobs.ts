@@ -7,6 +7,8 @@
  * with «подписка приостановлена: не оплачена» at once and restored parents can watch again.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Transaction } from 'kysely';
+import type { Database } from '../storage/schema.js';
 import { SYSTEM_CONTEXT, appendAudit } from '../audit/audit-log.js';
 import { BillingRepository } from '../storage/repositories/billing.js';
 import { accessChanged } from '../streams/access-events.js';
@@ -28,6 +30,7 @@ export async function runBillingJobs(
     const ended = await r.endedPilots(today);
     for (const p of ended) {
       await r.setPilot(p.id, false, p.pilot_until, now.toISOString());
+      await lapseUnconfirmed(trx, p.id, p.pilot_until!, now);
       await appendAudit(
         trx,
         SYSTEM_CONTEXT,
@@ -89,4 +92,56 @@ export function startBillingJobs(deps: BillingDeps, log: FastifyBaseLogger): () 
     clearTimeout(first);
     clearInterval(every);
   };
+}
+
+/**
+ * When a free pilot ends, a subscription there continues only if its payer confirmed it (accepted the
+ * offer, which opened a coverage period running past the pilot). The others (made by an administrator
+ * during the pilot, never confirmed) are cancelled, audited with before/after.
+ */
+async function lapseUnconfirmed(
+  trx: Transaction<Database>,
+  institutionId: string,
+  pilotUntil: string,
+  now: Date,
+): Promise<void> {
+  const live = await trx
+    .selectFrom('subscriptions as s')
+    .innerJoin('children as c', 'c.id', 's.child_id')
+    .select(['s.id', 's.status'])
+    .where('c.institution_id', '=', institutionId)
+    .where('s.status', '!=', 'cancelled')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('subscription_periods as p')
+            .select('p.id')
+            .whereRef('p.subscription_id', '=', 's.id')
+            .where((w) => w.or([w('p.end_date', 'is', null), w('p.end_date', '>', pilotUntil)])),
+        ),
+      ),
+    )
+    .execute();
+  const iso = now.toISOString();
+  for (const s of live) {
+    await trx
+      .updateTable('subscriptions')
+      .set({ status: 'cancelled', updated_at: iso })
+      .where('id', '=', s.id)
+      .execute();
+    await appendAudit(
+      trx,
+      SYSTEM_CONTEXT,
+      {
+        action: 'billing.subscription.pilot_lapse',
+        targetKind: 'subscription',
+        targetId: s.id,
+        institutionId,
+        reason: 'pilot_ended_unconfirmed',
+        details: { before: { status: s.status }, after: { status: 'cancelled' }, pilotUntil },
+      },
+      now,
+    );
+  }
 }
