@@ -180,7 +180,8 @@ function PriceHistory({ prices, current }: { prices: TariffsView['recommendation
       <ul>
         {prices.map((p) => (
           <li key={p.effectiveMonth} class={p.effectiveMonth > current ? 'is-future' : ''}>
-            {b('tariff.from', { month: monthName(p.effectiveMonth, lang) })} — {rub(p.priceKopecks, lang)}
+            {b('tariff.from', { month: formatDate(`${p.effectiveMonth}-01`, lang) })} —{' '}
+            {rub(p.priceKopecks, lang)}
           </li>
         ))}
       </ul>
@@ -243,7 +244,7 @@ function PriceForm({
       <Button type="submit" variant="primary" busy={busy}>
         {label}
       </Button>
-      <p class="hint billing-wide">{b('tariff.rule', { month: monthName(earliest, lang) })}</p>
+      <p class="hint billing-wide">{b('tariff.rule', { month: formatDate(`${earliest}-01`, lang) })}</p>
       {done ? (
         <p class="billing-wide" role="status">
           {b('tariff.saved')}
