@@ -17,6 +17,10 @@ import { importPayments, listImports, MAX_PAYMENT_FILE_BYTES } from '../billing/
 import { checkArrears, revenueReport, subscribers } from '../billing/report.js';
 import { cancel, parentOverview, subscribe } from '../billing/parent.js';
 import { startBillingJobs } from '../billing/jobs.js';
+import { BillingRepository } from '../storage/repositories/billing.js';
+import type { BillingLinesTable } from '../storage/billing-schema.js';
+import { WRITE_ERRORS } from './admin/http.js';
+import * as R from './billing-schemas.js';
 
 const Id = Type.String({ pattern: UUID_PATTERN });
 const Month = Type.String({ pattern: '^\\d{4}-\\d{2}$' });
@@ -60,6 +64,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'Tariffs of a region: recommendations, kindergarten prices, pilots',
             tags,
+            response: R.read(R.Tariffs),
             params: regionParams,
           },
         },
@@ -71,6 +76,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: "Set the region's recommended monthly price from a month",
             tags,
+            response: R.write(R.Prices),
             params: regionParams,
             body: PriceBody,
           },
@@ -85,6 +91,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: "Set a kindergarten's monthly price from a month",
             tags,
+            response: R.write(R.Prices),
             params: idParams,
             body: PriceBody,
           },
@@ -99,6 +106,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'Make a kindergarten a free pilot (with its last day) or end that',
             tags,
+            response: R.write(R.Pilot),
             params: idParams,
             body: Type.Object(
               { freePilot: Type.Boolean(), pilotUntil: Type.Union([Day, Type.Null()]) },
@@ -110,7 +118,14 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       );
       b.get(
         '/regions/:regionId/runs',
-        { schema: { summary: 'Billing runs of a region, newest month first', tags, params: regionParams } },
+        {
+          schema: {
+            summary: 'Billing runs of a region, newest month first',
+            tags,
+            response: R.read(R.Runs),
+            params: regionParams,
+          },
+        },
         async (req) => ({ items: await listRuns(deps, adminCaller(req), req.params.regionId) }),
       );
       b.post(
@@ -119,6 +134,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'Compute the draft of a month (create it, or compute the existing draft again)',
             tags,
+            response: R.write(R.Computed),
             body: Type.Object(
               { period: Month, regionId: Id, institutionId: Type.Optional(Type.Union([Id, Type.Null()])) },
               { additionalProperties: false },
@@ -129,13 +145,53 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       );
       b.get(
         '/runs/:id',
-        { schema: { summary: 'A billing run with its totals per kindergarten', tags, params: idParams } },
+        {
+          schema: {
+            summary: 'A billing run with its totals per kindergarten',
+            tags,
+            response: R.read(R.RunTotals),
+            params: idParams,
+          },
+        },
         async (req) => getRun(deps, adminCaller(req), req.params.id),
+      );
+      b.get(
+        '/runs/:id/lines',
+        {
+          schema: {
+            summary: "A run's lines, a page at a time in line-key order (adjustment lines included)",
+            tags,
+            params: idParams,
+            querystring: Type.Object(
+              {
+                limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+                cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+              },
+              { additionalProperties: false },
+            ),
+            response: R.read(R.Lines),
+          },
+        },
+        async (req) => {
+          // getRun authorizes the caller for the run (404 outside their scope) before any line is read.
+          await getRun(deps, adminCaller(req), req.params.id);
+          const limit = req.query.limit ?? 50;
+          const rows = await new BillingRepository(ctx.db.kysely).runLinesAfter(
+            req.params.id,
+            req.query.cursor ?? null,
+            limit + 1,
+          );
+          const page = rows.slice(0, limit);
+          return {
+            items: page.map(lineView),
+            nextCursor: rows.length > limit ? (page[page.length - 1]?.line_key ?? null) : null,
+          };
+        },
       );
       for (const step of ['review', 'reopen', 'approve'] as const)
         b.post(
           `/runs/:id/${step}`,
-          { schema: { summary: `Billing run: ${step}`, tags, params: idParams } },
+          { schema: { summary: `Billing run: ${step}`, tags, response: R.write(R.Run), params: idParams } },
           async (req) => transitionRun(deps, adminCaller(req), req.params.id, step),
         );
       b.get(
@@ -144,6 +200,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'Export an approved run (streamed): CSV UTF-8, CSV Windows-1251 with ";" (1C), or JSON',
             tags,
+            response: WRITE_ERRORS,
             params: idParams,
             querystring: Type.Object({
               format: Type.Union(
@@ -176,6 +233,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'A correction of an approved month, billed as an adjustment line by the next run',
             tags,
+            response: R.write(R.Created),
             body: Type.Object(
               {
                 subscriptionId: Id,
@@ -195,6 +253,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'Import a payment status file (CSV: account, period, amount, paid_date); all or nothing',
             tags,
+            response: R.write(R.Import),
             params: regionParams,
             querystring: Type.Object({ fileName: Type.Optional(Type.String({ maxLength: 200 })) }),
           },
@@ -213,7 +272,14 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       );
       b.get(
         '/regions/:regionId/payments',
-        { schema: { summary: 'Payment imports of a region with their results', tags, params: regionParams } },
+        {
+          schema: {
+            summary: 'Payment imports of a region with their results',
+            tags,
+            response: R.read(R.Imports),
+            params: regionParams,
+          },
+        },
         async (req) => ({ items: await listImports(deps, adminCaller(req), req.params.regionId) }),
       );
       b.post(
@@ -223,6 +289,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
             summary:
               'Suspend subscriptions with charges unpaid past the grace day as of a date; restore paid ones',
             tags,
+            response: R.write(R.Arrears),
             params: regionParams,
             body: Type.Object({ asOf: Type.Optional(Day) }, { additionalProperties: false }),
           },
@@ -235,6 +302,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
           schema: {
             summary: 'Revenue by month and kindergarten: subscribers, charged, paid, arrears',
             tags,
+            response: R.read(R.Revenue),
             params: regionParams,
           },
         },
@@ -242,7 +310,14 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       );
       b.get(
         '/institutions/:id/subscribers',
-        { schema: { summary: "A kindergarten's subscribers with their arrears", tags, params: idParams } },
+        {
+          schema: {
+            summary: "A kindergarten's subscribers with their arrears",
+            tags,
+            response: R.read(R.Subscribers),
+            params: idParams,
+          },
+        },
         async (req) => ({ items: await subscribers(deps, adminCaller(req), req.params.id) }),
       );
     },
@@ -255,6 +330,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       schema: {
         summary: "The paid service for the parent's children: price, offer, subscription, charges",
         tags: ['parent'],
+        response: R.read(R.ParentBilling),
       },
     },
     async (req) => parentOverview(deps, requireAuth(req).person.id),
@@ -266,6 +342,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       schema: {
         summary: 'Subscribe for a child, accepting the current offer version (one subscription per child)',
         tags: ['parent'],
+        response: R.write(R.Subscription),
         params: childParams,
         body: Type.Object({ offerVersion: Type.String({ maxLength: 40 }) }, { additionalProperties: false }),
       },
@@ -287,6 +364,7 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       schema: {
         summary: 'Cancel the subscription for a child (the payer only): access ends at once',
         tags: ['parent'],
+        response: R.write(R.Subscription),
         params: childParams,
       },
     },
@@ -295,4 +373,27 @@ export async function registerBillingRoutes(app: App, ctx: AppContext): Promise<
       return cancel(deps, auditContext(req, 'parent'), auth.person.id, req.params.childId);
     },
   );
+}
+
+function lineView(l: BillingLinesTable) {
+  return {
+    id: l.id,
+    lineKey: l.line_key,
+    kind: l.kind,
+    period: l.period,
+    subscriptionId: l.subscription_id,
+    childId: l.child_id,
+    childName: l.child_name,
+    payerName: l.payer_name,
+    institutionId: l.institution_id,
+    institutionName: l.institution_name,
+    accountNumber: l.account_number,
+    from: l.from_date,
+    to: l.to_date,
+    days: l.days,
+    monthDays: l.month_days,
+    priceKopecks: l.price_kopecks,
+    amountKopecks: l.amount_kopecks,
+    note: l.note,
+  };
 }

@@ -43,6 +43,8 @@ export interface ArrearsOutcome {
   asOf: string;
   suspended: number;
   restored: number;
+  /** children whose subscription was suspended or restored: the caller publishes their access change */
+  childIds: string[];
 }
 
 /** Suspends for arrears as of `asOf` and restores what was paid; audited per subscription. */
@@ -61,10 +63,12 @@ export async function applyArrears(
   }
   const nowIso = opts.now.toISOString();
   let suspended = 0;
+  const touched = new Set<string>();
   if (opts.suspend) {
     const late = [...byChild].filter(([, bs]) => bs.some((b) => overdue(b, opts.asOf))).map(([c]) => c);
     const changed = await r.suspendUnpaid(late, opts.asOf, nowIso);
     for (const s of changed) {
+      touched.add(s.child_id);
       const owed = (byChild.get(s.child_id) ?? []).filter((b) => overdue(b, opts.asOf));
       await appendAudit(
         trx,
@@ -96,7 +100,8 @@ export async function applyArrears(
     restore.map((s) => s.id),
     nowIso,
   );
-  for (const s of restore)
+  for (const s of restore) {
+    touched.add(s.child_id);
     await appendAudit(
       trx,
       ctx,
@@ -108,5 +113,6 @@ export async function applyArrears(
       },
       opts.now,
     );
-  return { asOf: opts.asOf, suspended, restored: restore.length };
+  }
+  return { asOf: opts.asOf, suspended, restored: restore.length, childIds: [...touched] };
 }

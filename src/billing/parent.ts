@@ -16,6 +16,7 @@ import { ParentViewRepository } from '../storage/repositories/parent-view.js';
 import { BillingRepository, type SubscriptionWithPayer } from '../storage/repositories/billing.js';
 import { addDays, addMonths, dueDate, firstDay } from './money.js';
 import { balances } from './arrears.js';
+import { accessChanged } from '../streams/access-events.js';
 import type { BillingDeps } from './context.js';
 
 export type PaymentState = 'paid' | 'partial' | 'unpaid' | 'overdue';
@@ -171,7 +172,7 @@ export async function subscribe(
   const link = await guardianChild(deps, personId, childId);
   const now = deps.clock.now();
   const today = toLocalTime(now.getTime(), link.time_zone).date;
-  return deps.db.transaction().execute(async (trx) => {
+  const out = await deps.db.transaction().execute(async (trx) => {
     const r = new BillingRepository(trx);
     const offer = await r.latestOffer();
     if (!offer || offer.version !== offerVersion)
@@ -241,6 +242,9 @@ export async function subscribe(
     );
     return present(after, personId);
   });
+  // Every guardian of the child may watch now (or, after a cancellation, no longer).
+  accessChanged({ kind: 'child', ids: [childId] });
+  return out;
 }
 
 function present(s: SubscriptionWithPayer, personId: string): ParentBillingChild['subscription'] {
@@ -263,7 +267,7 @@ export async function cancel(
   const link = await guardianChild(deps, personId, childId);
   const now = deps.clock.now();
   const today = toLocalTime(now.getTime(), link.time_zone).date;
-  return deps.db.transaction().execute(async (trx) => {
+  const out = await deps.db.transaction().execute(async (trx) => {
     const r = new BillingRepository(trx);
     const live = (await r.subscriptionsOfChild(childId)).find((s) => s.status !== 'cancelled');
     if (!live) throw new AppError('conflict', 'the child has no subscription to cancel');
@@ -292,4 +296,6 @@ export async function cancel(
     );
     return present({ ...live, status: 'cancelled' }, personId);
   });
+  accessChanged({ kind: 'child', ids: [childId] });
+  return out;
 }

@@ -25,6 +25,25 @@ export const DEMO_PEOPLE = [
       'родитель: Ваня («Ромашки») и Катя («Колокольчики», сейчас вне часов просмотра), детский сад №2 (бесплатный пилот)',
   },
   {
+    subject: 'demo-parent-sergey',
+    displayName: 'Сергей Иванов',
+    email: 'sergey@example.test',
+    description: 'второй родитель Маши: подписку оплачивает Анна, он видит плательщика',
+  },
+  {
+    subject: 'demo-parent-elena',
+    displayName: 'Елена Новикова',
+    email: 'elena@example.test',
+    description:
+      'родитель: Лиза, группа «Пчёлки», детский сад №1 — ещё не подписалась (подписка в одно касание)',
+  },
+  {
+    subject: 'demo-parent-nina',
+    displayName: 'Нина Козлова',
+    email: 'nina@example.test',
+    description: 'родитель: Артём, группа «Пчёлки» — подписка приостановлена: не оплачена',
+  },
+  {
     subject: 'demo-kg-admin',
     displayName: 'Ольга Петровна Кузнецова',
     email: 'olga@example.test',

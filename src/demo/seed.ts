@@ -11,6 +11,7 @@ import { DEMO_PEOPLE, type DemoSubject } from './people.js';
 import { DEFAULT_PROFILE } from '../connection/profile.js';
 import { seedAttendanceDemo } from './attendance-seed.js';
 import { seedInspectionsDemo } from '../inspections/demo.js';
+import { seedBillingDemo } from './billing-seed.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -195,6 +196,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
       ref: string,
       groupId: string,
       parent: DemoSubject,
+      subscribed = true,
     ) => {
       const id = newId();
       await trx
@@ -231,31 +233,57 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
             ...stamp,
           })
           .execute();
-        await trx
-          .insertInto('subscriptions')
-          .values({
-            id: newId(),
-            person_id: persons.get(parent)!,
-            child_id: id,
-            status: 'active',
-            monthly_fee_minor: null,
-            ...stamp,
-          })
-          .execute();
+        if (subscribed)
+          await trx
+            .insertInto('subscriptions')
+            .values({
+              id: newId(),
+              person_id: persons.get(parent)!,
+              child_id: id,
+              status: 'active',
+              monthly_fee_minor: null,
+              ...stamp,
+            })
+            .execute();
       }
       return id;
     };
-    await child(kg1, 'Маша Иванова', 'KG1-001', bees, 'demo-parent-anna');
-    await child(kg2, 'Ваня Смирнов', 'KG2-001', daisies, 'demo-parent-petr');
-    await child(kg2, 'Катя Смирнова', 'KG2-002', bells, 'demo-parent-petr');
+    const masha = await child(kg1, 'Маша Иванова', 'KG1-001', bees, 'demo-parent-anna');
+    const vanya = await child(kg2, 'Ваня Смирнов', 'KG2-001', daisies, 'demo-parent-petr');
+    const katya = await child(kg2, 'Катя Смирнова', 'KG2-002', bells, 'demo-parent-petr');
     const dima = await child(kg1, 'Дима Орлов', 'KG1-11', stars, 'demo-parent-irina');
-    await child(kg1, 'Соня Белова', 'KG1-12', stars, 'demo-parent-oleg');
+    const sonya = await child(kg1, 'Соня Белова', 'KG1-12', stars, 'demo-parent-oleg');
+    // The paid service's families: Лиза's mother has not subscribed yet; Артём's subscription is
+    // suspended for an unpaid month; Маша's father sees that her mother pays.
+    const lisa = await child(kg1, 'Лиза Новикова', 'KG1-21', bees, 'demo-parent-elena', false);
+    const artem = await child(kg1, 'Артём Козлов', 'KG1-22', bees, 'demo-parent-nina');
+    await trx
+      .insertInto('guardian_links')
+      .values({
+        id: newId(),
+        person_id: persons.get('demo-parent-sergey')!,
+        child_id: masha,
+        relation: 'parent',
+        verified: 1,
+        ...stamp,
+      })
+      .execute();
     await seedConsentCampaign(trx, { now, regionId, institutionId: kg1, roomId: stars }, [
       { personId: persons.get('demo-parent-irina')!, childId: dima },
     ]);
     await seedConnection(trx, now, regionId, [kg1, kg2]);
     // Children without a demo parent fill the groups.
-    await insertChildren(trx, kg1, bees, ['Лиза Новикова'], 'KG1-2', stamp);
+    await insertChildren(trx, kg1, bees, ['Миша Фёдоров'], 'KG1-3', stamp);
+    await seedBillingDemo(trx, {
+      now,
+      regionId,
+      kg1,
+      kg2,
+      operatorId: persons.get('demo-operator')!,
+      paid: { masha, dima, sonya, artem },
+      pilot: { vanya, katya },
+      lisa,
+    });
 
     await seedAttendanceDemo(trx, {
       now,

@@ -488,7 +488,8 @@ export function withQuery(path: string, query?: Query): string {
 interface RequestOptions {
   query?: Query;
   json?: unknown;
-  text?: { body: string; contentType: string };
+  /** a raw body: text, or a file's bytes as they are (a CSV in Windows-1251 must not be re-decoded) */
+  text?: { body: string | Blob; contentType: string };
   signal?: AbortSignal;
   /** do not fire the unauthenticated listeners on 401 (the session probe itself) */
   quiet401?: boolean;
@@ -496,7 +497,7 @@ interface RequestOptions {
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  let body: string | undefined;
+  let body: string | Blob | undefined;
   if (method !== 'GET' && method !== 'HEAD') {
     headers['x-csrf-token'] = csrfToken;
     if (opts.text) {

@@ -15,7 +15,7 @@ import { INSTITUTION_TABS, InstitutionPage } from './screens/admin-institution.j
 import { ChildPage } from './screens/admin-child.js';
 import { CameraNew } from './screens/camera-new.js';
 import { OperatorHealth } from './screens/operator-health.js';
-import { Tariffs } from './screens/tariffs.js';
+import { BILLING_TABS, Tariffs } from './screens/tariffs.js';
 import { OperatorConnections } from './screens/operator-connections.js';
 import { AuditSearch } from './screens/audit.js';
 import { RecordingsIndex, Recordings } from './screens/recordings.js';
@@ -121,6 +121,12 @@ function screenFor(loc: Location): ComponentChildren {
   }
   if (path === '/operator') return <OperatorHealth />;
   if (path === '/operator/tariffs') return <Tariffs />;
+  if ((m = matchPath('/operator/tariffs/runs/:id', path)))
+    return <Tariffs tab="runs" runId={m.id ?? ''} />;
+  if ((m = matchPath('/operator/tariffs/:tab', path))) {
+    const tab = BILLING_TABS.find((x) => x === m?.tab);
+    if (tab) return <Tariffs tab={tab} />;
+  }
   if (path === '/operator/connections') return <OperatorConnections />;
   if (path === '/audit') return <AuditSearch query={loc.query} />;
   if (path === '/recordings') return <RecordingsIndex />;

@@ -211,6 +211,11 @@ const ru = {
   'admin.tab.consents': 'Согласия',
   'admin.tab.staff': 'Сотрудники',
   'admin.tab.import': 'Импорт CSV',
+  'admin.tab.billing': 'Подписки и оплата',
+  'billing.tab.tariffs': 'Тарифы',
+  'billing.tab.runs': 'Начисления',
+  'billing.tab.payments': 'Оплаты',
+  'billing.tab.report': 'Выручка',
   'admin.deleteInstitution': 'Удалить учреждение',
   'admin.listEmpty': 'Здесь пока пусто.',
   'admin.operatorDecides':
@@ -681,6 +686,11 @@ const en: Record<MessageKey, string> = {
   'admin.tab.consents': 'Consent',
   'admin.tab.staff': 'Staff',
   'admin.tab.import': 'CSV import',
+  'admin.tab.billing': 'Subscriptions and payments',
+  'billing.tab.tariffs': 'Tariffs',
+  'billing.tab.runs': 'Charges',
+  'billing.tab.payments': 'Payments',
+  'billing.tab.report': 'Revenue',
   'admin.deleteInstitution': 'Delete institution',
   'admin.listEmpty': 'Nothing here yet.',
   'admin.operatorDecides':

@@ -24,6 +24,8 @@ const FINAL_REASONS = new Set([
   'zone_restricted',
   'consent_missing',
   'subscription_inactive',
+  // suspended for an unpaid month: reconnecting cannot help until a payment restores it
+  'subscription_unpaid',
   'camera_disabled',
   'closed_day',
   'outside_viewing_hours',

@@ -43,6 +43,7 @@ import { ResourceList, type FormField } from './admin-resources.js';
 import { CamerasTab } from './admin-cameras.js';
 import { CsvImport } from './csv-import.js';
 import { timeZoneOptions } from './admin-institutions.js';
+import { SubscribersTab } from './admin-billing.js';
 
 export type InstitutionTab =
   | 'overview'
@@ -54,7 +55,8 @@ export type InstitutionTab =
   | 'consents'
   | 'staff'
   | 'import'
-  | 'connection';
+  | 'connection'
+  | 'billing';
 
 export const INSTITUTION_TABS: readonly InstitutionTab[] = [
   'overview',
@@ -67,6 +69,7 @@ export const INSTITUTION_TABS: readonly InstitutionTab[] = [
   'staff',
   'import',
   'connection',
+  'billing',
 ];
 
 const TAB_LABELS: Record<InstitutionTab, MessageKey> = {
@@ -80,6 +83,7 @@ const TAB_LABELS: Record<InstitutionTab, MessageKey> = {
   staff: 'admin.tab.staff',
   import: 'admin.tab.import',
   connection: 'connect.tab',
+  billing: 'admin.tab.billing',
 };
 
 const KINDERGARTEN_TABS = INSTITUTION_TABS;
@@ -349,6 +353,8 @@ function TabContent({
       );
     case 'connection':
       return <ConnectionWizard institutionId={id} />;
+    case 'billing':
+      return <SubscribersTab institutionId={id} />;
     case 'staff':
       return <StaffTab institution={institution} rooms={rooms} />;
     case 'import':

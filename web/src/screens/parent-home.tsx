@@ -10,6 +10,7 @@ import { Link } from '../router.js';
 import { useMe } from '../session.js';
 import { Badge, EmptyState, ErrorState, Loading, Notice, PageHeader, type Tone } from '../ui.js';
 import { ChildConsent, useChildConsent } from './parent-consent.js';
+import { ChildBilling, useChildBilling } from './parent-billing.js';
 
 /** What the watch screen needs to title a camera, passed along in the history state. */
 export interface WatchContext {
@@ -88,6 +89,7 @@ function ChildSection({ item, onChanged }: { item: ParentChild; onChanged: () =>
   const { t } = useI18n();
   const { child, institution, group, cameras } = item;
   const [consent, reloadConsent] = useChildConsent(child.id);
+  const [billing, reloadBilling] = useChildBilling(child.id);
   const allPending = cameras.length > 0 && cameras.every((c) => c.availability.state === 'consent_pending');
   const headingId = `child-${child.id}`;
   return (
@@ -142,6 +144,16 @@ function ChildSection({ item, onChanged }: { item: ParentChild; onChanged: () =>
           ))}
         </ul>
       )}
+      {billing ? (
+        <ChildBilling
+          offer={billing.offer}
+          item={billing.item}
+          onChanged={() => {
+            reloadBilling();
+            onChanged();
+          }}
+        />
+      ) : null}
     </section>
   );
 }
