@@ -113,8 +113,9 @@ const INSIDE_KINDERGARTEN = {
   consent_campaign: ['read', 'create', 'update'],
   consent_rule: ['read', 'update'],
   consent_template: READ,
+  // the region's connection profile is region-level: shown to the kindergarten inside its connection
+  // (GET …/institutions/{id}/connection); an institution binding never covers the region itself
   connection: ['read', 'update'],
-  connection_profile: READ,
   attendance_device: ['read', 'create', 'delete'],
   register_mark: ['read', 'create'],
   absence_notice: READ,
