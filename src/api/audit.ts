@@ -379,6 +379,17 @@ export async function registerAuditRoutes(app: App, ctx: AppContext): Promise<vo
   );
 
   app.get(
+    '/api/audit/actions',
+    { schema: { summary: 'Every audit action code with its Russian description', tags: ['audit'] } },
+    async (req) => {
+      const auth = requireAuth(req);
+      if (!mayAnywhere(principalOf(auth), 'audit_log', 'read'))
+        throw new AppError('not_found', 'nothing here');
+      return { items: Object.entries(ACTION_TEXT).map(([code, text]) => ({ code, text })) };
+    },
+  );
+
+  app.get(
     '/api/audit/verify',
     { schema: { summary: "Verify the audit log's hash chain", tags: ['audit'] } },
     async (req) => {

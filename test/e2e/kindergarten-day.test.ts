@@ -238,41 +238,46 @@ describe(
       await page.locator('.audit-table tbody tr').first().waitFor();
       await shoot(page, 'audit-1-log');
 
-      /** Searches the log by action through the filter form; returns the rows shown. */
-      const search = async (action: string) => {
-        await page.getByLabel('Действие').fill(action);
+      /** Searches the log by action (picked by its words) through the filter form; returns the rows. */
+      const search = async (action: string, words: string) => {
+        await page.getByLabel('Действие').selectOption(action);
         await page.getByRole('button', { name: 'Найти' }).click();
         await page.waitForURL((u) => u.searchParams.get('action') === action);
         const rows = page.locator('.audit-table tbody tr');
-        await rows.first().getByText(action, { exact: true }).waitFor();
-        const actions = await rows.locator('td[data-label="Действие"]').allTextContents();
+        await rows.first().getByText(words, { exact: true }).waitFor();
+        const actions = await rows.locator('td[data-label="Действие"] .audit-action').allTextContents();
         assert.ok(
-          actions.length > 0 && actions.every((a) => a === action),
+          actions.length > 0 && actions.every((a) => a === words),
           `only ${action}: ${actions.join()}`,
+        );
+        const codes = await rows.locator('td[data-label="Действие"] code.code-note').allTextContents();
+        assert.ok(
+          codes.every((c) => c === action),
+          `the code stays beside the words: ${codes.join()}`,
         );
         return rows;
       };
 
       // The parent's grant (allowed) for the live view, and the end of her stream with its reason.
-      const grants = await search('grant.live');
-      const annaGrant = grants.filter({ hasText: 'demo-parent-anna' }).filter({ hasText: 'Разрешено' });
+      const grants = await search('grant.live', 'Открыл живое видео');
+      const annaGrant = grants.filter({ hasText: 'Анна Иванова' }).filter({ hasText: 'Разрешено' });
       assert.ok((await annaGrant.count()) >= 1, 'the parent’s live grant is in the log');
-      const ends = await search('stream.end');
+      const ends = await search('stream.end', 'Трансляция закончилась');
       await ends
-        .filter({ hasText: 'demo-parent-anna' })
-        .getByText('Ребёнок больше не числится в этой группе.')
+        .filter({ hasText: 'Анна Иванова' })
+        .getByText('доступ отозван: ребёнок не числится в группе')
         .first()
         .waitFor();
 
       // The administrator's changes, with who did them.
-      const enrolment = await search('admin.enrolment.update');
-      await enrolment.filter({ hasText: 'demo-kg-admin' }).first().waitFor();
-      const cameras = await search('admin.camera.create');
-      const created = cameras.filter({ hasText: 'demo-kg-admin' });
+      const enrolment = await search('admin.enrolment.update', 'Изменил зачисление');
+      await enrolment.filter({ hasText: 'Ольга Петровна Кузнецова' }).first().waitFor();
+      const cameras = await search('admin.camera.create', 'Добавил камеру');
+      const created = cameras.filter({ hasText: 'Ольга Петровна Кузнецова' });
       await created.first().waitFor();
       // The audit entry keeps the camera's source but never its password.
       await created.first().getByText('Подробности').click();
-      const details = await created.first().locator('pre').innerText();
+      const details = await created.first().locator('.audit-details').innerText();
       assert.ok(details.includes('Пчёлки — раздевалка'));
       assert.ok(!details.includes('cam-pass-1'), 'no camera password in the audit log');
       await shoot(page, 'audit-2-camera-created');

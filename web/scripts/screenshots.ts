@@ -394,33 +394,97 @@ const health = {
 };
 
 const auditItems = Array.from({ length: 9 }, (_, i) => {
+  // The server's words (src/audit/describe.ts) beside each code.
   const kinds = [
-    { action: 'grant.live', decision: 'allow', reason: null, targetKind: 'camera' },
-    { action: 'stream.start', decision: null, reason: null, targetKind: 'camera' },
-    { action: 'grant.live', decision: 'deny', reason: 'outside_viewing_hours', targetKind: 'camera' },
-    { action: 'stream.end', decision: null, reason: 'access_revoked:not_enrolled', targetKind: 'camera' },
-    { action: 'admin.enrolment.update', decision: null, reason: null, targetKind: 'enrolment' },
+    {
+      action: 'grant.live',
+      actionText: 'Открыл живое видео',
+      decision: 'allow',
+      reason: 'guardian',
+      reasonText: 'законный представитель ребёнка из группы',
+      targetKind: 'camera',
+    },
+    {
+      action: 'stream.start',
+      actionText: 'Начал смотреть трансляцию',
+      decision: null,
+      reason: null,
+      reasonText: null,
+      targetKind: 'camera',
+    },
+    {
+      action: 'grant.live',
+      actionText: 'Открыл живое видео',
+      decision: 'deny',
+      reason: 'outside_viewing_hours',
+      reasonText: 'вне часов просмотра',
+      targetKind: 'camera',
+    },
+    {
+      action: 'stream.end',
+      actionText: 'Трансляция закончилась',
+      decision: null,
+      reason: 'access_revoked:not_enrolled',
+      reasonText: 'доступ отозван: ребёнок не числится в группе',
+      targetKind: 'camera',
+    },
+    {
+      action: 'admin.enrolment.update',
+      actionText: 'Изменил зачисление',
+      decision: null,
+      reason: null,
+      reasonText: null,
+      targetKind: 'enrolment',
+    },
   ] as const;
   const k = kinds[i % kinds.length]!;
+  const admin = i % 5 === 4;
   return {
     id: `a${i}`,
     seq: 1040 - i,
     at: iso(new Date(now.getTime() - i * 7 * 60_000)),
-    actor:
-      i % 5 === 4
-        ? { personId: 'p-admin', subject: 'demo-admin-olga', role: 'kindergarten_admin' }
-        : { personId: 'p-parent', subject: 'demo-parent-anna', role: 'parent' },
+    actor: admin
+      ? {
+          personId: 'p-admin',
+          subject: 'demo-admin-olga',
+          role: 'kindergarten_admin',
+          name: 'Ольга Петровна Кузнецова',
+          roleText: 'администратор детского сада',
+        }
+      : {
+          personId: 'p-parent',
+          subject: 'demo-parent-anna',
+          role: 'parent',
+          name: 'Анна Иванова',
+          roleText: 'родитель',
+        },
     action: k.action,
+    actionText: k.actionText,
     targetKind: k.targetKind,
-    targetId: i % 5 === 4 ? 'e-77' : CAM,
+    targetId: admin ? 'e-77' : CAM,
+    target: admin
+      ? { kind: 'enrolment', kindText: 'зачисление', id: 'e-77', name: null }
+      : { kind: 'camera', kindText: 'камера', id: CAM, name: 'Пчёлки — игровая' },
+    child: { id: 'c1', name: 'Маша Иванова' },
+    camera: admin ? null : { id: CAM, name: 'Пчёлки — игровая' },
+    room: { id: 'r1', name: 'Группа «Пчёлки»' },
+    institution: { id: INST, name: 'Детский сад №1 «Солнышко»' },
     decision: k.decision,
     reason: k.reason,
+    reasonText: k.reasonText,
     ip: '192.0.2.14',
     userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)',
     institutionId: INST,
     sessionId: null,
     streamId: 's1',
     details: i % 5 === 3 ? { bytes: 48_211_456, durationMs: 1_520_000 } : null,
+    detailLines:
+      i % 5 === 3
+        ? [
+            { label: 'байт', value: '48211456' },
+            { label: 'длительность, мс', value: '1520000' },
+          ]
+        : [],
   };
 });
 
@@ -756,6 +820,14 @@ const SCENARIOS: Scenario[] = [
       ...asMe('auditor'),
       'GET /api/audit': (r) => json(r, { items: auditItems, nextCursor: '1031' }),
       'GET /api/audit/verify': (r) => json(r, { ok: true, entries: 1040 }),
+      'GET /api/audit/actions': (r) =>
+        json(r, {
+          items: [
+            { code: 'grant.live', text: 'Открыл живое видео' },
+            { code: 'stream.end', text: 'Трансляция закончилась' },
+            { code: 'admin.enrolment.update', text: 'Изменил зачисление' },
+          ],
+        }),
     },
     ready: (p) => p.getByText('Цепочка журнала цела').waitFor(),
   },

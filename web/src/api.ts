@@ -361,22 +361,56 @@ export interface CameraHealthEvent {
   at: string;
 }
 
+/** A named object an audit entry points at (name null: deleted since). */
+export interface AuditRef {
+  id: string;
+  name: string | null;
+}
 export interface AuditEntry {
   id: string;
   seq: number;
   at: string;
-  actor: { personId: string | null; subject: string | null; role: string | null } | null;
+  actor: {
+    personId: string | null;
+    subject: string | null;
+    role: string | null;
+    /** the person's name (null: deleted since) */
+    name: string | null;
+    /** the role in Russian */
+    roleText: string | null;
+  } | null;
   action: string;
+  /** the action in Russian (null: a code the server has no words for) */
+  actionText: string | null;
   targetKind: string | null;
   targetId: string | null;
+  target: { kind: string; kindText: string | null; id: string | null; name: string | null } | null;
+  child: AuditRef | null;
+  camera: AuditRef | null;
+  room: AuditRef | null;
+  institution: AuditRef | null;
   institutionId: string | null;
   decision: 'allow' | 'deny' | null;
   reason: string | null;
+  reasonText: string | null;
   ip: string | null;
   userAgent: string | null;
   sessionId: string | null;
   streamId: string | null;
   details: unknown;
+  /** the details as readable lines */
+  detailLines: { label: string; value: string }[];
+}
+export type AuditPickKind = 'person' | 'child' | 'camera' | 'institution';
+export interface AuditSuggestion {
+  kind: AuditPickKind;
+  id: string;
+  name: string;
+  context: string | null;
+}
+export interface AuditPage extends Page<AuditEntry> {
+  /** names of the picked person, child, camera, institution (null: not found in the caller's scope) */
+  picked?: Partial<Record<AuditPickKind, Omit<AuditSuggestion, 'kind'> | null>>;
 }
 export interface AuditFilters {
   person?: string;
@@ -387,6 +421,8 @@ export interface AuditFilters {
   decision?: string;
   from?: string;
   to?: string;
+  /** free text (names, details, reasons; not ids) */
+  text?: string;
 }
 export interface AuditVerify {
   ok: boolean;
@@ -716,8 +752,14 @@ export const api = {
   },
 
   // audit
-  audit(filters: AuditFilters, cursor?: string): Promise<Page<AuditEntry>> {
+  audit(filters: AuditFilters, cursor?: string): Promise<AuditPage> {
     return request('GET', '/api/audit', { query: { ...filters, cursor } });
+  },
+  auditSuggest(kind: AuditPickKind, q: string): Promise<{ items: AuditSuggestion[] }> {
+    return request('GET', '/api/audit/suggest', { query: { kind, q } });
+  },
+  auditActions(): Promise<{ items: { code: string; text: string }[] }> {
+    return request('GET', '/api/audit/actions');
   },
   auditCsvUrl(filters: AuditFilters): string {
     return withQuery('/api/audit.csv', { ...filters });

@@ -1,10 +1,23 @@
-/** The auditor's search: filters (kept in the URL), results page by page, CSV export, chain status. */
-import { useEffect, useState } from 'preact/hooks';
-import { api, withQuery, type AuditEntry, type AuditFilters, type AuditVerify } from '../api.js';
+/**
+ * The auditor's search: filters by person, child, camera and institution picked from suggestions,
+ * by action, decision, time and free text (kept in the URL), results with names and Russian words
+ * (codes beside them in small grey), page by page, CSV export, chain status.
+ * The words come from the server (src/audit/describe.ts), so the screen and the export agree.
+ */
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import {
+  api,
+  withQuery,
+  type AuditEntry,
+  type AuditFilters,
+  type AuditPickKind,
+  type AuditSuggestion,
+  type AuditVerify,
+} from '../api.js';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../format.js';
 import { useAsync, useTitle, type Async } from '../hooks.js';
 import { Icon } from '../icons.js';
-import { reasonWords, useI18n } from '../i18n.js';
+import { useI18n, type MessageKey } from '../i18n.js';
 import { navigate } from '../router.js';
 import { hasAnyRole, useMe } from '../session.js';
 import {
@@ -21,7 +34,26 @@ import {
   TextField,
 } from '../ui.js';
 
-const KEYS = ['person', 'camera', 'child', 'institution', 'action', 'decision', 'from', 'to'] as const;
+const KEYS = [
+  'person',
+  'camera',
+  'child',
+  'institution',
+  'action',
+  'decision',
+  'from',
+  'to',
+  'text',
+] as const;
+const PICKS: readonly AuditPickKind[] = ['person', 'child', 'camera', 'institution'];
+const PICK_LABEL: Record<AuditPickKind, MessageKey> = {
+  person: 'audit.person',
+  child: 'audit.child',
+  camera: 'audit.camera',
+  institution: 'audit.institution',
+};
+/** Shorter than this, the server does not suggest (src/api/audit.ts). */
+const MIN_CHARS = 2;
 
 function filtersFrom(query: URLSearchParams): AuditFilters {
   const f: AuditFilters = {};
@@ -32,25 +64,7 @@ function filtersFrom(query: URLSearchParams): AuditFilters {
   return f;
 }
 
-/** Suggestions for the action filter (any action can be typed). */
-const ACTIONS = [
-  'grant.live',
-  'grant.renew',
-  'stream.start',
-  'stream.end',
-  'media.refused',
-  'recording.playback',
-  'recording.export',
-  'admin.',
-  'admin.enrolment.update',
-  'admin.camera.create',
-  'admin.guardian_link.',
-  'admin.institution.import',
-  'auth.login',
-  'auth.logout',
-  'auth.login_failed',
-  'audit.export',
-];
+type Names = Partial<Record<AuditPickKind, string>>;
 
 export function AuditSearch({ query }: { query: URLSearchParams }) {
   const { t } = useI18n();
@@ -58,6 +72,10 @@ export function AuditSearch({ query }: { query: URLSearchParams }) {
   const filters = filtersFrom(query);
   const key = JSON.stringify(filters);
   const [draft, setDraft] = useState<AuditFilters>(filters);
+  /** the names shown for the picked ids (from a pick, or from the server for a shared link) */
+  const [names, setNames] = useState<Names>({});
+  /** pickers whose text was typed but nothing picked */
+  const [unpicked, setUnpicked] = useState<Partial<Record<AuditPickKind, boolean>>>({});
   useEffect(() => setDraft(filtersFrom(query)), [key]);
 
   const [entries, setEntries] = useState<AuditEntry[]>([]);
@@ -68,8 +86,19 @@ export function AuditSearch({ query }: { query: URLSearchParams }) {
     if (page.status === 'ok') {
       setEntries(page.data.items);
       setCursor(page.data.nextCursor);
+      const picked = page.data.picked ?? {};
+      setNames((old) => {
+        const next: Names = { ...old };
+        for (const k of PICKS) {
+          const p = picked[k];
+          if (p) next[k] = p.name;
+          else if (p === null) next[k] = t('audit.pickUnknown');
+        }
+        return next;
+      });
     }
   }, [page]);
+  const [actions] = useAsync(() => api.auditActions(), []);
   const me = useMe();
   // The chain covers the whole log: only auditors may check it.
   const isAuditor = hasAnyRole(me, ['auditor']);
@@ -90,9 +119,15 @@ export function AuditSearch({ query }: { query: URLSearchParams }) {
 
   const apply = (e: Event) => {
     e.preventDefault();
+    if (PICKS.some((k) => unpicked[k])) return; // the field says what to do
     navigate(withQuery('/audit', { ...draft }));
   };
   const set = (k: keyof AuditFilters, v: string) => setDraft((d) => ({ ...d, [k]: v || undefined }));
+  const actionOptions =
+    actions.status === 'ok' ? [...actions.data.items].sort((a, b) => a.text.localeCompare(b.text, 'ru')) : [];
+  // A code typed into a link that the list does not know still shows as itself.
+  if (draft.action && !actionOptions.some((a) => a.code === draft.action))
+    actionOptions.unshift({ code: draft.action, text: draft.action });
 
   return (
     <div class="page page-wide">
@@ -110,27 +145,28 @@ export function AuditSearch({ query }: { query: URLSearchParams }) {
       <Card class="filters">
         <form onSubmit={apply} aria-label={t('audit.filters')}>
           <div class="filter-grid">
-            <TextField
-              label={t('audit.person')}
-              value={draft.person ?? ''}
-              onValue={(v) => set('person', v)}
-            />
-            <TextField
-              label={t('audit.camera')}
-              value={draft.camera ?? ''}
-              onValue={(v) => set('camera', v)}
-            />
-            <TextField label={t('audit.child')} value={draft.child ?? ''} onValue={(v) => set('child', v)} />
-            <TextField
-              label={t('audit.institution')}
-              value={draft.institution ?? ''}
-              onValue={(v) => set('institution', v)}
-            />
-            <TextField
+            {PICKS.map((k) => (
+              <PickField
+                key={k}
+                kind={k}
+                label={t(PICK_LABEL[k])}
+                pickedId={draft[k]}
+                pickedName={draft[k] ? (names[k] ?? null) : null}
+                onPick={(s) => {
+                  set(k, s?.id ?? '');
+                  if (s) setNames((n) => ({ ...n, [k]: s.name }));
+                }}
+                onPending={(pending) => setUnpicked((u) => ({ ...u, [k]: pending }))}
+              />
+            ))}
+            <SelectField
               label={t('audit.action')}
               value={draft.action ?? ''}
               onValue={(v) => set('action', v)}
-              list="audit-actions"
+              options={[
+                { value: '', label: t('audit.allActions') },
+                ...actionOptions.map((a) => ({ value: a.code, label: a.text })),
+              ]}
             />
             <SelectField
               label={t('audit.decision')}
@@ -154,17 +190,25 @@ export function AuditSearch({ query }: { query: URLSearchParams }) {
               value={draft.to ? toLocalInput(draft.to) : ''}
               onValue={(v) => set('to', fromLocalInput(v) ?? '')}
             />
+            <TextField
+              label={t('audit.text')}
+              type="search"
+              hint={t('audit.textHint')}
+              value={draft.text ?? ''}
+              onValue={(v) => set('text', v)}
+            />
           </div>
-          <datalist id="audit-actions">
-            {ACTIONS.map((a) => (
-              <option key={a} value={a} />
-            ))}
-          </datalist>
           <div class="form-actions">
             <Button type="submit" variant="primary" icon="refresh">
               {t('common.search')}
             </Button>
-            <Button variant="ghost" onClick={() => navigate('/audit')}>
+            <Button
+              variant="ghost"
+              onClick={() => {
+                setNames({});
+                navigate('/audit');
+              }}
+            >
               {t('common.reset')}
             </Button>
           </div>
@@ -198,6 +242,169 @@ export function AuditSearch({ query }: { query: URLSearchParams }) {
   );
 }
 
+/**
+ * A text field that suggests names as one types (a combobox: arrows move, Enter picks, Escape
+ * closes) and holds the picked id. Typing after a pick drops the pick; text left unpicked is flagged.
+ */
+function PickField({
+  kind,
+  label,
+  pickedId,
+  pickedName,
+  onPick,
+  onPending,
+}: {
+  kind: AuditPickKind;
+  label: string;
+  pickedId: string | undefined;
+  pickedName: string | null;
+  onPick: (s: AuditSuggestion | null) => void;
+  onPending: (pending: boolean) => void;
+}) {
+  const { t } = useI18n();
+  const id = useId();
+  const listId = `${id}-list`;
+  const [text, setText] = useState(pickedName ?? '');
+  const [open, setOpen] = useState(false);
+  const [items, setItems] = useState<AuditSuggestion[]>([]);
+  const [state, setState] = useState<'idle' | 'short' | 'loading' | 'done' | 'error'>('idle');
+  const [active, setActive] = useState(-1);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const asked = useRef(0);
+  useEffect(() => {
+    if (pickedId && pickedName) setText(pickedName);
+    if (!pickedId) setText((old) => (old === pickedName ? '' : old));
+  }, [pickedId, pickedName]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const pending = !pickedId && text.trim().length > 0;
+  useEffect(() => onPending(pending), [pending]);
+
+  const search = (q: string) => {
+    clearTimeout(timer.current);
+    if ([...q.trim()].length < MIN_CHARS) {
+      setItems([]);
+      setState(q.trim() ? 'short' : 'idle');
+      return;
+    }
+    setState('loading');
+    const n = ++asked.current;
+    timer.current = setTimeout(() => {
+      api.auditSuggest(kind, q.trim()).then(
+        (r) => {
+          if (n !== asked.current) return; // an older answer after a newer question
+          setItems(r.items);
+          setActive(r.items.length ? 0 : -1);
+          setState('done');
+        },
+        () => {
+          if (n === asked.current) setState('error');
+        },
+      );
+    }, 200);
+  };
+  const pick = (s: AuditSuggestion) => {
+    setText(s.name);
+    setOpen(false);
+    setItems([]);
+    setState('idle');
+    onPick(s);
+  };
+  const clear = () => {
+    setText('');
+    setItems([]);
+    setState('idle');
+    onPick(null);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'ArrowDown' && items.length) {
+      e.preventDefault();
+      setOpen(true);
+      setActive((a) => (a + 1) % items.length);
+    } else if (e.key === 'ArrowUp' && items.length) {
+      e.preventDefault();
+      setActive((a) => (a <= 0 ? items.length - 1 : a - 1));
+    } else if (e.key === 'Enter' && open && active >= 0 && items[active]) {
+      e.preventDefault();
+      pick(items[active]);
+    } else if (e.key === 'Escape') setOpen(false);
+  };
+  const showList = open && state !== 'idle';
+  const hintId = `${id}-hint`;
+  return (
+    <div class={`field pick-field${pending && !open ? ' field-invalid' : ''}`}>
+      <label for={id}>{label}</label>
+      <div class="pick-input">
+        <input
+          id={id}
+          type="text"
+          role="combobox"
+          autoComplete="off"
+          spellcheck={false}
+          aria-expanded={showList}
+          aria-controls={listId}
+          aria-autocomplete="list"
+          aria-activedescendant={showList && active >= 0 ? `${listId}-${active}` : undefined}
+          aria-describedby={hintId}
+          aria-invalid={pending && !open ? 'true' : undefined}
+          class={pickedId ? 'picked' : undefined}
+          value={text}
+          onInput={(e) => {
+            const v = e.currentTarget.value;
+            setText(v);
+            setOpen(true);
+            if (pickedId) onPick(null);
+            search(v);
+          }}
+          onFocus={() => setOpen(true)}
+          onBlur={() => setOpen(false)}
+          onKeyDown={onKey}
+        />
+        {pickedId ? <Icon name="check" size={18} class="pick-check" /> : null}
+        {text ? (
+          <button
+            type="button"
+            class="pick-clear"
+            aria-label={t('audit.pickClear', { name: text })}
+            onClick={clear}
+          >
+            ×
+          </button>
+        ) : null}
+      </div>
+      <p id={hintId} class={pending && !open ? 'field-error' : 'hint'}>
+        {pending && !open ? t('audit.pickFirst') : t('audit.pickHint')}
+      </p>
+      {showList ? (
+        <ul id={listId} role="listbox" class="pick-list" aria-label={label}>
+          {state === 'short' ? <li class="pick-note">{t('audit.pickTooShort')}</li> : null}
+          {state === 'loading' && items.length === 0 ? (
+            <li class="pick-note">{t('audit.pickLoading')}</li>
+          ) : null}
+          {state === 'error' ? <li class="pick-note">{t('error.network')}</li> : null}
+          {state === 'done' && items.length === 0 ? <li class="pick-note">{t('audit.pickNone')}</li> : null}
+          {items.map((s, i) => (
+            <li
+              key={s.id}
+              id={`${listId}-${i}`}
+              role="option"
+              aria-selected={i === active}
+              class={i === active ? 'active' : undefined}
+              // mousedown, not click: the input's blur would close the list first
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(s);
+              }}
+            >
+              <span class="pick-name">{s.name}</span>
+              {s.context ? <span class="pick-context">{s.context}</span> : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
 function ChainStatus({ state }: { state: Async<AuditVerify | null> }) {
   const { t } = useI18n();
   if (state.status === 'loading')
@@ -225,15 +432,10 @@ function ChainStatus({ state }: { state: Async<AuditVerify | null> }) {
   );
 }
 
-/** A long id shortened for reading; the whole id is in the title and copied with a selection. */
-function ShortId({ id }: { id: string | null }) {
-  if (!id) return null;
-  const short = id.length > 13 ? `${id.slice(0, 8)}…` : id;
-  return (
-    <code class="id" title={id}>
-      {short}
-    </code>
-  );
+/** A code (action, reason, role) as secondary text: small, grey, monospace. */
+function Code({ children }: { children: string | null | undefined }) {
+  if (!children) return null;
+  return <code class="code-note">{children}</code>;
 }
 
 /** `admin.camera.create` may wrap after its dots, never inside a word (<wbr> adds no text). */
@@ -250,6 +452,76 @@ function breakAtDots(action: string) {
   ));
 }
 
+function What({ e }: { e: AuditEntry }) {
+  const { t } = useI18n();
+  const deleted = <span class="muted">{t('audit.deleted')}</span>;
+  const place = [e.room?.name, e.institution?.name].filter(Boolean).join(' · ');
+  const main = e.camera ? (
+    <span>
+      <Icon name="camera" size={14} /> {e.camera.name ?? deleted}
+    </span>
+  ) : e.target && e.target.kind !== 'institution' && e.target.kind !== 'room' ? (
+    <span>
+      {e.target.kindText ?? e.target.kind}
+      {': '}
+      {e.target.name ?? (e.target.id ? deleted : null)}
+    </span>
+  ) : null;
+  if (!main && !place && !e.child) return <>{t('common.none')}</>;
+  return (
+    <div class="audit-what">
+      {main ? <div>{main}</div> : null}
+      {e.child && e.target?.kind !== 'child' ? (
+        <div>
+          {t('audit.child')}: {e.child.name ?? deleted}
+        </div>
+      ) : null}
+      {place ? <div class="muted small">{place}</div> : null}
+    </div>
+  );
+}
+
+function Technical({ e }: { e: AuditEntry }) {
+  const { t } = useI18n();
+  const rows: [string, string | null | undefined][] = [
+    ['actor', e.actor ? `${e.actor.subject ?? ''} ${e.actor.personId ?? ''}`.trim() : null],
+    ['target', e.targetKind ? `${e.targetKind} ${e.targetId ?? ''}` : null],
+    ['institution_id', e.institutionId],
+    ['stream_id', e.streamId],
+    ['session_id', e.sessionId],
+    ['user_agent', e.userAgent],
+  ];
+  const shown = rows.filter(([, v]) => v);
+  if (!shown.length && !e.detailLines.length) return null;
+  return (
+    <details class="audit-details">
+      <summary>{t('audit.details')}</summary>
+      {e.detailLines.length ? (
+        <dl class="audit-lines">
+          {e.detailLines.map((l, i) => (
+            <div key={i}>
+              <dt>{l.label}</dt>
+              <dd>{l.value}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+      {shown.length ? (
+        <dl class="audit-lines audit-technical" aria-label={t('audit.technical')}>
+          {shown.map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>
+                <code>{v}</code>
+              </dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+    </details>
+  );
+}
+
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   const { t, lang } = useI18n();
   return (
@@ -260,62 +532,58 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
             <th scope="col">{t('audit.at')}</th>
             <th scope="col">{t('audit.actor')}</th>
             <th scope="col">{t('audit.action')}</th>
-            <th scope="col">{t('audit.target')}</th>
+            <th scope="col">{t('audit.object')}</th>
             <th scope="col">{t('audit.result')}</th>
             <th scope="col">{t('audit.from_ip')}</th>
           </tr>
         </thead>
         <tbody>
-          {entries.map((e) => {
-            const reason = e.reason ? (reasonWords(e.reason, t) ?? e.reason) : null;
-            return (
-              <tr key={e.id}>
-                <td class="cell-primary nowrap" data-label={t('audit.at')}>
-                  {formatDateTime(e.at, lang)}
-                  <span class="muted small"> #{e.seq}</span>
-                </td>
-                <td data-label={t('audit.actor')}>
-                  {e.actor?.subject ?? e.actor?.personId ?? <span class="muted">{t('audit.system')}</span>}
-                  {e.actor?.role ? <span class="muted small"> · {e.actor.role}</span> : null}
-                </td>
-                <td data-label={t('audit.action')}>
-                  <code class="action">{breakAtDots(e.action)}</code>
-                </td>
-                <td data-label={t('audit.target')}>
-                  {e.targetKind ? (
-                    <span>
-                      {e.targetKind} <ShortId id={e.targetId} />
-                    </span>
+          {entries.map((e) => (
+            <tr key={e.id}>
+              <td class="cell-primary nowrap" data-label={t('audit.at')}>
+                {formatDateTime(e.at, lang)}
+                <span class="muted small"> #{e.seq}</span>
+              </td>
+              <td data-label={t('audit.actor')}>
+                <div class="audit-cell">
+                  {e.actor ? (
+                    <strong class="audit-actor">{e.actor.name ?? t('audit.deleted')}</strong>
                   ) : (
-                    t('common.none')
+                    <span class="muted">{t('audit.system')}</span>
                   )}
-                </td>
-                <td data-label={t('audit.result')}>
+                  {e.actor?.roleText ? <span class="muted small">{e.actor.roleText}</span> : null}
+                </div>
+              </td>
+              <td data-label={t('audit.action')}>
+                <div class="audit-cell">
+                  <span class="audit-action">{e.actionText ?? breakAtDots(e.action)}</span>
+                  {e.actionText ? (
+                    <code class="code-note action" title={t('audit.code')}>
+                      {breakAtDots(e.action)}
+                    </code>
+                  ) : null}
+                </div>
+              </td>
+              <td data-label={t('audit.object')}>
+                <What e={e} />
+              </td>
+              <td data-label={t('audit.result')}>
+                <div class="audit-cell">
                   {e.decision ? (
                     <Badge tone={e.decision === 'allow' ? 'ok' : 'bad'}>
                       {t(`audit.decision.${e.decision}`)}
                     </Badge>
                   ) : null}
-                  {reason ? <div class="small">{reason}</div> : null}
-                  {e.details !== null && e.details !== undefined ? (
-                    <details class="audit-details">
-                      <summary>{t('audit.details')}</summary>
-                      <pre>
-                        {JSON.stringify(
-                          { details: e.details, streamId: e.streamId, userAgent: e.userAgent },
-                          null,
-                          2,
-                        )}
-                      </pre>
-                    </details>
-                  ) : null}
-                </td>
-                <td class="nowrap" data-label={t('audit.from_ip')}>
-                  {e.ip ?? t('common.none')}
-                </td>
-              </tr>
-            );
-          })}
+                  {e.reasonText ? <span class="small audit-reason">{e.reasonText}</span> : null}
+                  {e.reason && e.reason !== e.reasonText ? <Code>{e.reason}</Code> : null}
+                  <Technical e={e} />
+                </div>
+              </td>
+              <td class="nowrap" data-label={t('audit.from_ip')}>
+                {e.ip ?? t('common.none')}
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </div>
