@@ -82,6 +82,7 @@ export class RecordingService {
   private tickTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private tickChain: Promise<void> = Promise.resolve();
+  private queuedTick: Promise<void> | undefined;
   private running = false;
   private closed = false;
   private lastRecovery: CheckReport | undefined;
@@ -138,9 +139,18 @@ export class RecordingService {
     return this.lastRecovery;
   }
 
-  /** One pass of the policy loop (serialised; tests call it after moving the clock). */
+  /**
+   * One pass of the policy loop (serialised; tests call it after moving the clock). Callers that ask
+   * while a pass is queued and not started yet share that pass: it starts after their change
+   * committed, which is all they need (many visits opening at once cost one pass, not one each).
+   */
   tick(): Promise<void> {
-    const next = this.tickChain.then(() => this.tickOnce());
+    if (this.queuedTick) return this.queuedTick;
+    const next = this.tickChain.then(() => {
+      this.queuedTick = undefined;
+      return this.tickOnce();
+    });
+    this.queuedTick = next;
     this.tickChain = next.catch((err: unknown) => {
       this.opts.log?.error({ err }, 'recording tick failed');
     });
