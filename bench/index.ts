@@ -20,6 +20,7 @@ import { benchIntake, benchNightly } from './attendance.js';
 import { benchInspections } from './inspections.js';
 import { benchCameraHealth } from './camera-health.js';
 import { benchBilling } from './billing.js';
+import { benchVisits } from './visits.js';
 import { loadFixture, type Fixture } from './lib/fixture.js';
 import { benchPostgresUrl, postgresUnavailable, prftSpawner, startOkno } from './lib/okno.js';
 import { formatFigure, formatTable, judge, type Figure } from './lib/report.js';
@@ -36,6 +37,7 @@ const BENCHMARKS = [
   'inspections',
   'camera-health',
   'billing',
+  'visits',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
@@ -243,6 +245,22 @@ async function main(): Promise<void> {
     const r = await runRecordingBench({ quick: args.quick, ffmpegPath, print: false });
     return r.figures;
   });
+
+  await section(
+    'visits',
+    'office visits: 500 per-visit workplaces toggling visits — CPU and click → first recorded frame',
+    () =>
+      benchVisits(
+        {
+          workplaces: 500,
+          windowMs: args.quick ? 30_000 : 60_000,
+          cycleMs: 15_000,
+          openMs: 10_000,
+          ffmpegPath,
+        },
+        (l) => console.log(l),
+      ),
+  );
 
   await section(
     'attendance',

@@ -115,6 +115,24 @@ export const DEMO_PEOPLE = [
     email: 'office-head@example.test',
     description: 'руководитель органа опеки: план проверок, фотографии, проверка подлинности',
   },
+  {
+    subject: 'demo-reception',
+    displayName: 'Ольга Никитина',
+    email: 'reception@example.test',
+    description: 'регистратор органа опеки: планшет на рабочем месте — «Начать приём» / «Завершить приём»',
+  },
+  {
+    subject: 'demo-employee-2',
+    displayName: 'Андрей Захаров',
+    email: 'andrey@example.test',
+    description: 'сотрудник органа опеки, рабочее место 2 (запись на время приёма)',
+  },
+  {
+    subject: 'demo-regional',
+    displayName: 'Виктор Степанов',
+    email: 'regional@example.test',
+    description: 'региональный оператор: флаги приёмов и покрытие записью по всем отделам',
+  },
 ] as const satisfies readonly DemoPerson[];
 
 export type DemoSubject = (typeof DEMO_PEOPLE)[number]['subject'];

@@ -12,6 +12,7 @@ import { DEFAULT_PROFILE } from '../connection/profile.js';
 import { seedAttendanceDemo } from './attendance-seed.js';
 import { seedInspectionsDemo } from '../inspections/demo.js';
 import { seedBillingDemo } from './billing-seed.js';
+import { seedVisitsDemo } from '../visits/demo.js';
 
 export const DEMO_REGION_NAME = 'Демо-город';
 
@@ -136,8 +137,8 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     const entranceCamera1 = await camera(entrance1, 'Солнышко — вход');
     await camera(daisies, 'Ромашки — игровая');
     await camera(bells, 'Колокольчики — игровая');
-    await camera(desk1, 'Кабинет 1', 'continuous');
-    await camera(desk2, 'Кабинет 2', 'manual');
+    const deskCamera1 = await camera(desk1, 'Кабинет 1', 'continuous');
+    const deskCamera2 = await camera(desk2, 'Кабинет 2', 'manual');
 
     // The demo's groups are open to parents all day, every day, so the demo works at any hour;
     // «Звёздочки» is still collecting its parents' consent (a campaign in progress, below).
@@ -300,6 +301,23 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
       personId: (s) => persons.get(s as DemoSubject)!,
       today,
       ts,
+    });
+    await bind('demo-reception', 'reception', 'institution', office);
+    await bind('demo-employee-2', 'employee', 'room', desk2);
+    await bind('demo-regional', 'regional_operator', 'region', regionId);
+    await seedVisitsDemo(trx, {
+      now,
+      regionId,
+      officeId: office,
+      desk1,
+      desk2,
+      camera1: deskCamera1,
+      camera2: deskCamera2,
+      employee1: persons.get('demo-employee')!,
+      employee2: persons.get('demo-employee-2')!,
+      reception: persons.get('demo-reception')!,
+      head: persons.get('demo-office-head')!,
+      regional: persons.get('demo-regional')!,
     });
 
     await appendAudit(

@@ -63,6 +63,12 @@ export interface RecordingServiceOptions {
   sweepEveryMs?: number;
 }
 
+interface QueuedTick {
+  all: boolean;
+  ids: Set<string>;
+  promise: Promise<void>;
+}
+
 interface Entry {
   recorder: CameraRecorder;
   release: (() => void) | undefined;
@@ -82,6 +88,7 @@ export class RecordingService {
   private tickTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private tickChain: Promise<void> = Promise.resolve();
+  private queuedTick: QueuedTick | undefined;
   private running = false;
   private closed = false;
   private lastRecovery: CheckReport | undefined;
@@ -138,13 +145,30 @@ export class RecordingService {
     return this.lastRecovery;
   }
 
-  /** One pass of the policy loop (serialised; tests call it after moving the clock). */
-  tick(): Promise<void> {
-    const next = this.tickChain.then(() => this.tickOnce());
-    this.tickChain = next.catch((err: unknown) => {
+  /**
+   * One pass of the policy loop (serialised; tests call it after moving the clock), over every camera
+   * or only the cameras named (a visit opened or closed re-decides its own cameras, not all of them).
+   * Callers that ask while a pass is queued and not started yet share that pass (widened to their
+   * cameras): it starts after their change committed, which is all they need — many visits opening
+   * at once cost one pass, not one each.
+   */
+  tick(cameraIds?: readonly string[]): Promise<void> {
+    const q = this.queuedTick;
+    if (q) {
+      if (!cameraIds) q.all = true;
+      else for (const id of cameraIds) q.ids.add(id);
+      return q.promise;
+    }
+    const next: QueuedTick = { all: !cameraIds, ids: new Set(cameraIds ?? []), promise: Promise.resolve() };
+    next.promise = this.tickChain.then(() => {
+      this.queuedTick = undefined;
+      return this.tickOnce(next.all ? undefined : [...next.ids]);
+    });
+    this.queuedTick = next;
+    this.tickChain = next.promise.catch((err: unknown) => {
       this.opts.log?.error({ err }, 'recording tick failed');
     });
-    return next;
+    return next.promise;
   }
 
   async close(): Promise<void> {
@@ -295,11 +319,12 @@ export class RecordingService {
 
   // -------------------------------------------------------------------------------------------------
 
-  private async tickOnce(): Promise<void> {
+  private async tickOnce(only?: readonly string[]): Promise<void> {
     if (this.closed || !this.running) return;
+    if (only && only.length === 0) return;
     const nowMs = this.opts.clock.now().getTime();
     const nowIso = new Date(nowMs).toISOString();
-    const cameras = await this.policy.recordingCameras();
+    const cameras = only ? await this.policy.recordingCamerasIn(only) : await this.policy.recordingCameras();
     const [schedules, closedDays, manual] = await Promise.all([
       this.policy.schedules([...new Set(cameras.map((c) => c.roomId))]),
       this.policy.closedDays([...new Set(cameras.map((c) => c.institutionId))]),
@@ -309,7 +334,7 @@ export class RecordingService {
       ),
     ]);
     const manualActive = new Set(manual.map((m) => m.camera_id));
-    await this.checkDisk(nowMs, cameras);
+    if (!only) await this.checkDisk(nowMs, cameras);
     const seen = new Set<string>();
     for (const camera of cameras) {
       seen.add(camera.cameraId);
@@ -336,7 +361,7 @@ export class RecordingService {
       entry.recorder.setWanted(d.record, d.preRoll, { why: d.why });
     }
     for (const [cameraId, entry] of this.entries) {
-      if (seen.has(cameraId)) continue;
+      if (seen.has(cameraId) || (only && !only.includes(cameraId))) continue;
       entry.recorder.setWanted(false, false, { why: 'policy_off' });
       this.unpin(entry);
     }

@@ -497,7 +497,7 @@ export class VisitsService {
         throw new AppError('conflict', 'a visit is already open at this workplace: close it first');
       throw e;
     }
-    if (this.deps.recording.enabled) await this.deps.recording.tick();
+    if (this.deps.recording.enabled) await this.deps.recording.tick(cams.map((c) => c.id));
     return (await this.views([(await this.repo.visit(id))!]))[0]!;
   }
 
@@ -507,7 +507,10 @@ export class VisitsService {
     const g = authorize(principalOf(caller), 'visit', 'update', w ? VisitsService.placeOf(w) : undefined);
     if (v!.status !== 'open') throw new AppError('conflict', 'the visit is already closed');
     await this.closeVisit(v!, w!, { by: caller.person.id, role: g.role, audit, auto: false });
-    if (this.deps.recording.enabled) await this.deps.recording.tick();
+    if (this.deps.recording.enabled)
+      await this.deps.recording.tick(
+        ((await this.repo.visitCameras([visitId])).get(visitId) ?? []).map((c) => c.camera_id),
+      );
     return (await this.views([(await this.repo.visit(visitId))!]))[0]!;
   }
 
@@ -625,7 +628,7 @@ export class VisitsService {
           body: `Режим записи рабочего места «${w.name}» изменён: «${before === 'off' ? 'запись отключена' : MODE_LABELS[before]}» → «${MODE_LABELS[mode]}» (${caller.person.displayName}).`,
         });
     });
-    if (this.deps.recording.enabled) await this.deps.recording.tick();
+    if (this.deps.recording.enabled) await this.deps.recording.tick(cams.map((c) => c.id));
     return { roomId, mode };
   }
 
@@ -635,7 +638,7 @@ export class VisitsService {
     if (rows.length === 0) return [];
     const roomIds = [...new Set(rows.map((r) => r.room_id))];
     const [ws, cams, vcs, names, flagCount] = await Promise.all([
-      this.repo.workplaces(),
+      this.repo.workplacesOfRooms(roomIds),
       this.repo.cameras(roomIds),
       this.repo.visitCameras(rows.map((r) => r.id)),
       this.repo.personNames(rows.flatMap((r) => [r.employee_person_id ?? '', r.opened_by ?? ''])),

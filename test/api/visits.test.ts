@@ -11,6 +11,8 @@ import { openSqliteTestDb, type TestDb } from '../support/db.js';
 import { buildTestApp, sessionFor, type TestApp, type TestSession } from '../support/app.js';
 import { Factory, type OfficeWorld } from '../support/factory.js';
 import { newId } from '../../src/shared/ids.js';
+import { seedDemo } from '../../src/demo/seed.js';
+import { devIssuer } from '../../src/identity/dev-provider-info.js';
 
 describe('visits API', () => {
   let db: TestDb;
@@ -279,5 +281,66 @@ describe('visits API', () => {
       headers: head.headers,
     });
     assert.equal(foreign.statusCode, 404);
+  });
+});
+
+describe('visits in the demo', () => {
+  test('the demo office has two weeks of visits, open and resolved flags, coverage by week', async () => {
+    const db = await openSqliteTestDb();
+    const t = await buildTestApp(db);
+    try {
+      const now = new Date();
+      await seedDemo(db.kysely, devIssuer(t.config.publicUrl), now);
+      const as = async (subject: string) =>
+        sessionFor(
+          t,
+          (
+            await db.kysely
+              .selectFrom('persons')
+              .select('id')
+              .where('subject', '=', subject)
+              .executeTakeFirstOrThrow()
+          ).id,
+        );
+      const head = await as('demo-office-head');
+      const open = (await t.app.inject({ url: '/api/visits/flags?status=open', headers: head.headers })).json<
+        { code: string }[]
+      >();
+      const resolved = (
+        await t.app.inject({ url: '/api/visits/flags?status=resolved', headers: head.headers })
+      ).json<{ code: string; comment: string }[]>();
+      assert.ok(open.length >= 3, JSON.stringify(open.map((f) => f.code)));
+      assert.ok(resolved.length >= 2 && resolved.every((f) => f.comment.length > 0));
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const weeks = (
+        await t.app.inject({
+          url: `/api/visits/coverage?from=${day(now.getTime() - 15 * 86_400_000)}&to=${day(now.getTime())}&by=week`,
+          headers: (await as('demo-regional')).headers,
+        })
+      ).json<{ rows: { visits: number; coveragePercent: number | null; flaggedVisits: number }[] }>();
+      assert.ok(weeks.rows.length >= 2);
+      assert.ok(weeks.rows.reduce((n, r) => n + r.visits, 0) >= 40);
+      assert.ok(weeks.rows.some((r) => r.flaggedVisits > 0));
+      const desk = await t.app.inject({
+        url: '/api/visits/workplaces',
+        headers: (await as('demo-reception')).headers,
+      });
+      assert.equal(desk.json<unknown[]>().length, 2);
+      // The check at start finds nothing new to flag in the demo's history.
+      const before = (await t.app.inject({ url: '/api/visits/flags', headers: head.headers })).json<
+        unknown[]
+      >().length;
+      await t.ctx.visits.check();
+      const afterCheck = (await t.app.inject({ url: '/api/visits/flags', headers: head.headers })).json<
+        unknown[]
+      >().length;
+      const added = (await t.app.inject({ url: '/api/visits/flags', headers: head.headers })).json<
+        { code: string }[]
+      >();
+      assert.equal(afterCheck, before, JSON.stringify(added.map((f) => f.code)));
+    } finally {
+      await t.close();
+      await db.close();
+    }
   });
 });

@@ -94,6 +94,16 @@ export class RecordingPolicyRepository {
     return rows.map((r) => RecordingPolicyRepository.toCamera(r));
   }
 
+  /** Those of the given cameras whose policy is not off (a tick over a few cameras). */
+  async recordingCamerasIn(cameraIds: readonly string[]): Promise<RecordingCamera[]> {
+    if (cameraIds.length === 0) return [];
+    const rows = await this.cameraQuery()
+      .where('cameras.recording_policy', '<>', 'off')
+      .where('cameras.id', 'in', [...cameraIds])
+      .execute();
+    return rows.map((r) => RecordingPolicyRepository.toCamera(r));
+  }
+
   async camera(cameraId: string): Promise<RecordingCamera | undefined> {
     const r = await this.cameraQuery().where('cameras.id', '=', cameraId).executeTakeFirst();
     return r ? RecordingPolicyRepository.toCamera(r) : undefined;

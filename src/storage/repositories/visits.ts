@@ -97,6 +97,14 @@ export class VisitsRepository {
     return rows.map((r) => VisitsRepository.toWorkplace(r));
   }
 
+  async workplacesOfRooms(roomIds: readonly string[]): Promise<Workplace[]> {
+    if (roomIds.length === 0) return [];
+    const rows = await this.workplaceQuery()
+      .where('rooms.id', 'in', [...roomIds])
+      .execute();
+    return rows.map((r) => VisitsRepository.toWorkplace(r));
+  }
+
   async offices(): Promise<{ id: string; name: string; regionId: string; timeZone: string }[]> {
     const rows = await this.db
       .selectFrom('institutions')
