@@ -72,6 +72,9 @@ const LABEL: Record<ObjectKind, string> = {
   billing_run: 'billing run',
   payment_import: 'payment import',
   billing_account: 'billing account',
+  privacy_mask: 'camera',
+  citizen_request: 'citizen request',
+  workplace_access_log: 'workplace',
 };
 
 export function objectNotFound(object: ObjectKind): AppError {
@@ -120,6 +123,10 @@ const OUTSIDE_ADMIN_API: ReadonlySet<string> = new Set<ObjectKind>([
   'guardianship_case',
   'inspection',
   'inspection_photo',
+  // citizens' requests and the employees' transparency screen have routes of their own
+  'privacy_mask',
+  'citizen_request',
+  'workplace_access_log',
 ]);
 
 /** Whether the caller holds any binding through which some admin-API right is exercised. */

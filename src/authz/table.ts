@@ -62,7 +62,14 @@ export type ObjectKind =
   | 'tariff'
   | 'billing_run'
   | 'payment_import'
-  | 'billing_account';
+  | 'billing_account'
+  // citizens' requests for their own recording (docs/design/citizen-requests.md)
+  /** the privacy masks of a camera: rectangles always filled in a citizen's export */
+  | 'privacy_mask'
+  /** a citizen's request for the recording of their visit: create, approve/produce/hand over (update) */
+  | 'citizen_request'
+  /** an employee's view of their own workplace: schedule, recordings, who watched them and why */
+  | 'workplace_access_log';
 
 /** Actions. CRUD for objects; a few objects have actions of their own. */
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'verify';
@@ -163,6 +170,10 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       retention: ['update'],
       camera_health: READ,
       alert: ['read', 'update'],
+      privacy_mask: ['read', 'update'],
+      // approves (a second person) what an office head requested; never creates one
+      citizen_request: ['read', 'update'],
+      workplace_access_log: READ,
     },
     grants: ['office_head', 'employee', 'reception', 'auditor', 'specialist'],
     video: NO_VIDEO,
@@ -202,6 +213,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       guardianship_case: CRUD,
       inspection: ['read', 'create', 'update'],
       inspection_photo: READ,
+      privacy_mask: ['read', 'update'],
+      citizen_request: ['read', 'create', 'update'],
+      workplace_access_log: READ,
     },
     grants: ['employee', 'reception', 'specialist'],
     video: NO_VIDEO,
@@ -209,14 +223,14 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
   employee: {
     scopes: ['region', 'institution', 'room'],
     kinds: ['office'],
-    rights: { recording_timeline: READ, visit_recording: ['create'] },
+    rights: { recording_timeline: READ, visit_recording: ['create'], workplace_access_log: READ },
     grants: [],
     video: NO_VIDEO,
   },
   reception: {
     scopes: ['region', 'institution', 'room'],
     kinds: ['office'],
-    rights: { recording_timeline: READ, visit_recording: ['create'] },
+    rights: { recording_timeline: READ, visit_recording: ['create'], workplace_access_log: READ },
     grants: [],
     video: NO_VIDEO,
   },
@@ -272,6 +286,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       billing_run: READ,
       payment_import: READ,
       billing_account: READ,
+      privacy_mask: READ,
+      citizen_request: READ,
+      workplace_access_log: READ,
     },
     grants: [],
     video: NO_VIDEO,
@@ -348,5 +365,8 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'billing_run',
   'payment_import',
   'billing_account',
+  'privacy_mask',
+  'citizen_request',
+  'workplace_access_log',
 ];
 export const ACTIONS: readonly Action[] = ['read', 'create', 'update', 'delete', 'verify'];
