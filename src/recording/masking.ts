@@ -23,7 +23,7 @@ export const MAX_RECTS = 32;
 export const FILL_COLOR = 'black';
 /** Gaussian blur strength of blurred regions (pixels of standard deviation, several passes). */
 export const BLUR = 'gblur=sigma=40:steps=6';
-export const ENCODER = 'libx264 -preset veryfast -crf 20 -pix_fmt yuv420p';
+export const ENCODER = '-c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p';
 
 /** Checks rectangles from a request body; a clear message names the first bad one. */
 export function validateRects(rects: readonly NormRect[], what: string): NormRect[] {
@@ -191,7 +191,7 @@ export async function reencodeMasked(a: {
         }
       } catch (e) {
         child.kill('SIGKILL');
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       } finally {
         child.stdin.end();
       }

@@ -47,6 +47,7 @@ import { registerInspectionRoutes } from '../api/inspections.js';
 import { createAuditCheckpointer } from '../audit/checkpointer-setup.js';
 import type { AuditCheckpointer } from '../audit/checkpoints.js';
 import { registerBillingRoutes } from '../api/billing.js';
+import { registerCitizenRequestRoutes } from '../api/citizen-requests.js';
 
 export interface AppContext {
   config: Config;
@@ -256,6 +257,8 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerAttendanceRoutes(app, ctx);
   await registerInspectionRoutes(app, ctx);
   await registerBillingRoutes(app, ctx);
+  const citizenRequests = await registerCitizenRequestRoutes(app, ctx);
+  app.addHook('onClose', () => citizenRequests.idle());
   await registerWebApp(app, ctx);
   try {
     await recording.start();
