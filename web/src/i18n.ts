@@ -26,6 +26,8 @@ const ru = {
   'nav.education': 'Посещаемость',
   'nav.inspections': 'Проверки',
   'nav.inspectionsPlan': 'План проверок',
+  'nav.citizenRequests': 'Запросы граждан',
+  'nav.myWorkplace': 'Моё рабочее место',
   'nav.logout': 'Выйти',
   'nav.account': 'Учётная запись',
 
@@ -485,6 +487,8 @@ const en: Record<MessageKey, string> = {
   'nav.education': 'Attendance',
   'nav.inspections': 'Inspections',
   'nav.inspectionsPlan': 'Inspection plan',
+  'nav.citizenRequests': "Citizens' requests",
+  'nav.myWorkplace': 'My workplace',
   'nav.logout': 'Log out',
   'nav.account': 'Account',
 
