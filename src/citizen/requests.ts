@@ -150,12 +150,29 @@ export class CitizenRequests {
 
   async masks(caller: AuthenticatedSession, cameraId: string) {
     const { camera } = await this.camera(caller, cameraId, 'privacy_mask', 'read');
+    const frame = await this.latestFrame(cameraId);
     return {
       cameraId,
       cameraName: camera.name,
       roomName: camera.roomName,
       ...(await this.maskState(cameraId)),
+      /** whether snapshot.jpg has a picture to show (the latest recorded keyframe, and when it was) */
+      snapshot: frame ? { at: frame.at } : null,
     };
+  }
+
+  /** The latest recorded keyframe of the camera in the last 30 days. */
+  private async latestFrame(cameraId: string) {
+    const nowMs = this.now().getTime();
+    const segs = await this.deps.recording.segmentsOverlapping(
+      cameraId,
+      nowMs - 30 * 86_400_000,
+      nowMs + 60_000,
+    );
+    const seg = [...segs].reverse().find((s) => s.keyframes.length > 0);
+    if (!seg) return undefined;
+    const [offset, ms] = seg.keyframes[seg.keyframes.length - 1]!;
+    return { seg, offset, at: iso(seg.startMs + ms) };
   }
 
   private async maskState(cameraId: string) {
@@ -248,28 +265,25 @@ export class CitizenRequests {
    * video rights needed beyond editing masks). Every look is audited: it shows the workplace.
    */
   async snapshot(caller: AuthenticatedSession, cameraId: string, audit: AuditContext): Promise<Buffer> {
-    const { camera, grant } = await this.camera(caller, cameraId, 'privacy_mask', 'read');
-    const nowMs = this.now().getTime();
-    const segs = await this.deps.recording.segmentsOverlapping(
-      cameraId,
-      nowMs - 30 * 86_400_000,
-      nowMs + 60_000,
-    );
-    const seg = [...segs].reverse().find((s) => s.keyframes.length > 0);
-    if (!seg)
+    // Only those who draw masks (and regions of a request) see the picture: auditors read masks only.
+    const { camera, grant } = await this.camera(caller, cameraId, 'privacy_mask', 'update');
+    const frame = await this.latestFrame(cameraId);
+    if (!frame)
       throw new AppError(
         'not_found',
         'nothing recorded from this camera in the last 30 days: no picture yet',
       );
-    const kfs = seg.keyframes;
-    const [offset] = kfs[kfs.length - 1]!;
+    const { seg, offset } = frame;
     const end = Math.min(seg.bytes, offset + 4 * 1024 * 1024);
     const root = this.deps.recording.root;
-    const [init, frame] = await Promise.all([
+    const [init, frameBytes] = await Promise.all([
       readSegmentBytes(root, seg, 0, seg.initBytes),
       readSegmentBytes(root, seg, offset, end),
     ]);
-    const jpeg = await takeSnapshot(init, frame, { ffmpegPath: this.deps.config.ffmpegPath, width: 960 });
+    const jpeg = await takeSnapshot(init, frameBytes, {
+      ffmpegPath: this.deps.config.ffmpegPath,
+      width: 960,
+    });
     await recordAudit(
       this.deps.db,
       this.actor(audit, grant),
@@ -280,7 +294,7 @@ export class CitizenRequests {
         institutionId: camera.facts.institutionId,
         decision: 'allow',
         reason: grant.role,
-        details: { frameAt: iso(seg.startMs + kfs[kfs.length - 1]![1]) },
+        details: { frameAt: frame.at },
       },
       this.now(),
     );

@@ -76,6 +76,7 @@ interface MaskState {
   masks: (Rect & { label: string | null })[];
   updatedAt: string | null;
   updatedBy: string | null;
+  snapshot: { at: string } | null;
 }
 
 const TONE: Record<Status, Tone> = {
@@ -187,14 +188,21 @@ export function CitizenRequestNew() {
   const [style, setStyle] = useState<'blur' | 'fill'>('blur');
   const [keepAudio, setKeepAudio] = useState(false);
   const [masks, setMasks] = useState<Rect[]>([]);
+  const [picture, setPicture] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
   const camera = cameraId || choices[0]?.id || '';
   useEffect(() => {
     if (!camera) return;
     request<MaskState>('GET', `/api/privacy-masks/${camera}`).then(
-      (m) => setMasks(m.masks),
-      () => setMasks([]),
+      (m) => {
+        setMasks(m.masks);
+        setPicture(m.snapshot !== null);
+      },
+      () => {
+        setMasks([]);
+        setPicture(false);
+      },
     );
   }, [camera]);
   if (error) return <ErrorState error={error} />;
@@ -252,7 +260,7 @@ export function CitizenRequestNew() {
           {camera ? (
             <RectEditor
               key={camera}
-              imageUrl={`/api/privacy-masks/${camera}/snapshot.jpg`}
+              imageUrl={picture ? `/api/privacy-masks/${camera}/snapshot.jpg` : null}
               rects={regions}
               onRects={setRegions}
               fixed={masks}
@@ -509,7 +517,7 @@ export function PrivacyMasks({ cameraId }: { cameraId: string }) {
         back={{ href: '/citizen-requests', label: t('back') }}
       />
       <RectEditor
-        imageUrl={`/api/privacy-masks/${cameraId}/snapshot.jpg`}
+        imageUrl={state.snapshot ? `/api/privacy-masks/${cameraId}/snapshot.jpg` : null}
         rects={rects}
         onRects={(r) => {
           setRects(r);
