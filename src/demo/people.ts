@@ -96,6 +96,12 @@ export const DEMO_PEOPLE = [
     email: 'office-head@example.test',
     description: 'руководитель органа опеки: план проверок, фотографии, проверка подлинности',
   },
+  {
+    subject: 'demo-regional-operator',
+    displayName: 'Сергей Ковалёв',
+    email: 'regional-operator@example.test',
+    description: 'региональный оператор органов опеки, демо-город: согласует запросы граждан на копию записи',
+  },
 ] as const satisfies readonly DemoPerson[];
 
 export type DemoSubject = (typeof DEMO_PEOPLE)[number]['subject'];

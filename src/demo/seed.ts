@@ -135,7 +135,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     const entranceCamera1 = await camera(entrance1, 'Солнышко — вход');
     await camera(daisies, 'Ромашки — игровая');
     await camera(bells, 'Колокольчики — игровая');
-    await camera(desk1, 'Кабинет 1', 'continuous');
+    const desk1Camera = await camera(desk1, 'Кабинет 1', 'continuous');
     await camera(desk2, 'Кабинет 2', 'manual');
 
     // The demo's groups are open to parents all day, every day, so the demo works at any hour;
@@ -187,6 +187,24 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await bind('demo-auditor', 'auditor', 'region', regionId);
     await bind('demo-employee', 'employee', 'room', desk1);
     await bind('demo-inspector', 'inspector', 'region', regionId);
+    // Citizens' requests (docs/design/citizen-requests.md): the regional operator approves what the
+    // office head requests; «Кабинет 1» has a privacy mask over the neighbouring desk.
+    await bind('demo-regional-operator', 'regional_operator', 'region', regionId);
+    await trx
+      .insertInto('privacy_masks')
+      .values({
+        id: newId(),
+        camera_id: desk1Camera,
+        position: 0,
+        x: 0.7,
+        y: 0.05,
+        w: 0.28,
+        h: 0.4,
+        label: 'соседний стол',
+        created_by: persons.get('demo-office-head')!,
+        created_at: ts,
+      })
+      .execute();
     await bind('demo-teacher-stars', 'teacher', 'room', stars);
 
     const child = async (

@@ -27,6 +27,7 @@ import {
 const ELENA = 'Елена Морозова'; // demo-inspector, the demo region
 const IGOR = 'Игорь Соколов'; // demo-employee, the office's workplace 1
 const NATALIA = 'Наталья Орлова'; // demo-office-head
+const SERGEY = 'Сергей Ковалёв'; // demo-regional-operator: approves what the office head requests
 const REASON = 'Проверка обращения № 42/2026 о вымогательстве на приёме';
 
 describe('citizens’ requests and transparency in Chromium', { skip: skipWithoutChromium }, () => {
@@ -105,19 +106,67 @@ describe('citizens’ requests and transparency in Chromium', { skip: skipWithou
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4, { steps: 5 });
     await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.6, { steps: 5 });
     await page.mouse.up();
-    assert.equal(await page.getByTestId('rect').count(), 1);
+    // The demo's mask over the neighbouring desk, and the new one.
+    await page.getByTestId('rect').nth(1).waitFor();
+    assert.equal(await page.getByTestId('rect').count(), 2);
     await page.getByRole('button', { name: 'Сохранить' }).click();
     await page.getByText('Сохранено.').waitFor();
     const rows = await server.running.db.kysely
       .selectFrom('privacy_masks')
       .selectAll()
       .where('camera_id', '=', desk1)
+      .orderBy('position')
       .execute();
-    assert.equal(rows.length, 1);
-    const r = rows[0]!;
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0]?.label, 'соседний стол', 'the existing mask kept its label');
+    const r = rows[1]!;
     assert.ok(Math.abs(Number(r.x) - 0.1) < 0.02 && Math.abs(Number(r.w) - 0.3) < 0.02, JSON.stringify(r));
     assert.ok(Math.abs(Number(r.y) - 0.2) < 0.02 && Math.abs(Number(r.h) - 0.4) < 0.02, JSON.stringify(r));
     await shoot(page, 'privacy-masks');
     natalia.assertNoProblems();
+  });
+
+  test('the office head records a request with an extra region; the regional operator approves it', async () => {
+    const natalia = await newVisitor(browser, 'phone');
+    visitors.push(natalia);
+    const { page } = natalia;
+    await logInAs(page, server.base, NATALIA, '/citizen-requests/new');
+    await page.getByRole('heading', { name: 'Новый запрос', level: 1 }).waitFor();
+    await page.getByLabel('Номер обращения гражданина').fill('17-12/345');
+    await page.getByLabel('Дата обращения').fill('2026-03-02');
+    const canvas = page.getByRole('application', { name: 'Дополнительно скрыть на этой записи' });
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.9, { steps: 6 });
+    await page.mouse.up();
+    await page.getByText('Оставить звук').click();
+    await page.getByRole('button', { name: 'Создать запрос' }).click();
+    await page.getByRole('heading', { name: '№ 17-12/345', level: 1 }).waitFor();
+    await page.getByText('Ждёт согласования').first().waitFor();
+    await page.getByText('руководитель не согласует свой собственный запрос').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Согласовать' }).count(), 0);
+    const id = page.url().split('/').at(-1)!;
+    const row = await server.running.db.kysely
+      .selectFrom('citizen_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.keep_audio, 1);
+    const regions = JSON.parse(row.regions) as { x: number; w: number }[];
+    assert.equal(regions.length, 1);
+    assert.ok(Math.abs(regions[0]!.x - 0.5) < 0.03 && Math.abs(regions[0]!.w - 0.3) < 0.03, row.regions);
+    await shoot(page, 'citizen-request-pending');
+    natalia.assertNoProblems();
+
+    const sergey = await newVisitor(browser, 'desktop');
+    visitors.push(sergey);
+    await logInAs(sergey.page, server.base, SERGEY, `/citizen-requests/${id}`);
+    await sergey.page.getByRole('button', { name: 'Согласовать' }).click();
+    await sergey.page.getByText('Согласован', { exact: true }).first().waitFor();
+    await sergey.page.getByText(SERGEY, { exact: true }).first().waitFor();
+    await shoot(sergey.page, 'citizen-request-approved');
+    sergey.assertNoProblems();
   });
 });

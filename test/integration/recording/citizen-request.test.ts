@@ -490,6 +490,46 @@ for (const d of testDatabases()) {
       assert.ok(Math.max(...filled.map(variance)) < 0.5, 'the region is filled, uniform');
     });
 
+    test('the database itself refuses a self-approval and a mask outside the picture', async () => {
+      const row = await db.kysely
+        .selectFrom('citizen_requests')
+        .selectAll()
+        .where('reference', '=', '17-12/345')
+        .executeTakeFirstOrThrow();
+      await assert.rejects(
+        db.kysely
+          .insertInto('citizen_requests')
+          .values({ ...row, id: crypto.randomUUID(), decided_by: row.requested_by })
+          .execute(),
+        'four eyes',
+      );
+      await assert.rejects(
+        db.kysely
+          .insertInto('citizen_requests')
+          .values({ ...row, id: crypto.randomUUID(), decided_by: null, to_at: row.from_at })
+          .execute(),
+        'an empty range',
+      );
+      await assert.rejects(
+        db.kysely
+          .insertInto('privacy_masks')
+          .values({
+            id: crypto.randomUUID(),
+            camera_id: cameraId,
+            position: 9,
+            x: 0.9,
+            y: 0,
+            w: 0.2,
+            h: 0.1,
+            label: null,
+            created_by: w.head.id,
+            created_at: new Date().toISOString(),
+          })
+          .execute(),
+        'outside the picture',
+      );
+    });
+
     test('transparency: the employee sees the schedule, the recordings and who watched, with the reason', async () => {
       const play = await send('POST', inspector, `/api/recordings/${cameraId}/playback`, {
         ...range(),

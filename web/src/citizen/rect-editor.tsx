@@ -14,6 +14,8 @@ export interface Rect {
   y: number;
   w: number;
   h: number;
+  /** kept as it is (a mask's label), never edited here */
+  label?: string | null;
 }
 
 type Drag =
@@ -97,6 +99,7 @@ export function RectEditor({
     const cleaned = rects
       .filter((r) => r.w >= MIN && r.h >= MIN)
       .map((r) => ({
+        ...r,
         x: round(r.x),
         y: round(r.y),
         w: round(Math.min(r.w, 1 - round(r.x))),

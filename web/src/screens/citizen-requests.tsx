@@ -490,7 +490,7 @@ export function PrivacyMasks({ cameraId }: { cameraId: string }) {
   useEffect(() => {
     request<MaskState>('GET', `/api/privacy-masks/${cameraId}`).then((m) => {
       setState(m);
-      setRects(m.masks.map(({ x, y, w, h }) => ({ x, y, w, h })));
+      setRects(m.masks);
     }, setError);
   }, [cameraId]);
   if (error) return <ErrorState error={error} />;
