@@ -142,6 +142,7 @@ const DENY_TEXT: Record<DenyReason, string> = {
   stream_limit: 'слишком много открытых трансляций',
   reason_required: 'не указана причина просмотра',
   person_disabled: 'учётная запись отключена',
+  policy_error: 'ошибка сервера при проверке доступа',
 };
 
 /** Why a grant token was refused (src/grants/tokens.ts). */

@@ -75,6 +75,9 @@ const LABEL: Record<ObjectKind, string> = {
   visit: 'workplace',
   visit_flag: 'flag',
   coverage: 'institution',
+  privacy_mask: 'camera',
+  citizen_request: 'citizen request',
+  workplace_access_log: 'workplace',
 };
 
 export function objectNotFound(object: ObjectKind): AppError {
@@ -127,6 +130,10 @@ const OUTSIDE_ADMIN_API: ReadonlySet<string> = new Set<ObjectKind>([
   'visit',
   'visit_flag',
   'coverage',
+  // citizens' requests and the employees' transparency screen have routes of their own
+  'privacy_mask',
+  'citizen_request',
+  'workplace_access_log',
 ]);
 
 /** Whether the caller holds any binding through which some admin-API right is exercised. */

@@ -68,7 +68,14 @@ export type ObjectKind =
   /** flags over visits, recordings and office hours: the list ('read'), resolving with a comment ('update') */
   | 'visit_flag'
   /** coverage of working hours by recording: dashboard and CSV */
-  | 'coverage';
+  | 'coverage'
+  // citizens' requests for their own recording (docs/design/citizen-requests.md)
+  /** the privacy masks of a camera: rectangles always filled in a citizen's export */
+  | 'privacy_mask'
+  /** a citizen's request for the recording of their visit: create, approve/produce/hand over (update) */
+  | 'citizen_request'
+  /** an employee's view of their own workplace: schedule, recordings, who watched them and why */
+  | 'workplace_access_log';
 
 /** Actions. CRUD for objects; a few objects have actions of their own. */
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'verify';
@@ -173,6 +180,10 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       visit: READ,
       visit_flag: ['read', 'update'],
       coverage: READ,
+      privacy_mask: ['read', 'update'],
+      // approves (a second person) what an office head requested; never creates one
+      citizen_request: ['read', 'update'],
+      workplace_access_log: READ,
     },
     grants: ['office_head', 'employee', 'reception', 'auditor', 'specialist'],
     video: NO_VIDEO,
@@ -215,6 +226,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       visit: ['read', 'create', 'update'],
       visit_flag: ['read', 'update'],
       coverage: READ,
+      privacy_mask: ['read', 'update'],
+      citizen_request: ['read', 'create', 'update'],
+      workplace_access_log: READ,
     },
     grants: ['employee', 'reception', 'specialist'],
     video: NO_VIDEO,
@@ -226,6 +240,7 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       recording_timeline: READ,
       visit_recording: ['create'],
       visit: ['read', 'create', 'update'],
+      workplace_access_log: READ,
     },
     grants: [],
     video: NO_VIDEO,
@@ -237,6 +252,7 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       recording_timeline: READ,
       visit_recording: ['create'],
       visit: ['read', 'create', 'update'],
+      workplace_access_log: READ,
     },
     grants: [],
     video: NO_VIDEO,
@@ -297,6 +313,9 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       visit: READ,
       visit_flag: READ,
       coverage: READ,
+      privacy_mask: READ,
+      citizen_request: READ,
+      workplace_access_log: READ,
     },
     grants: [],
     video: NO_VIDEO,
@@ -376,5 +395,8 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'visit',
   'visit_flag',
   'coverage',
+  'privacy_mask',
+  'citizen_request',
+  'workplace_access_log',
 ];
 export const ACTIONS: readonly Action[] = ['read', 'create', 'update', 'delete', 'verify'];

@@ -277,7 +277,25 @@ exportCmd
         `export ${r.manifest.exportId}: camera ${r.manifest.camera?.name}, ${r.manifest.range?.requested?.from} — ` +
           `${r.manifest.range?.requested?.to}, by ${r.manifest.requestedBy?.displayName} (${r.manifest.reason})`,
       );
-    else console.log('(what the package says about itself is not shown: it did not verify)');
+    const c = r.ok ? r.manifest?.custody : undefined;
+    if (c) {
+      const m = r.manifest!.masking;
+      console.log(
+        `citizen's request ${c.request.reference} of ${c.request.receivedOn}: requested by ${c.requested.displayName} ` +
+          `${c.requested.at}, approved by ${c.approved.displayName} ${c.approved.at}, produced by ` +
+          `${c.produced.displayName} ${c.produced.at}`,
+      );
+      if (m)
+        console.log(
+          `masked: ${m.masks.length} privacy mask(s) filled, ${m.regions.length} region(s) ${m.regionStyle}, audio ${m.audio}`,
+        );
+    }
+    if (r.ok && r.handover)
+      console.log(
+        `handed over to ${r.handover.handedTo} by ${r.handover.handedOverBy.displayName} ${r.handover.handedOverBy.at}`,
+      );
+    if (!(r.manifest && r.ok))
+      console.log('(what the package says about itself is not shown: it did not verify)');
     if (!r.ok) process.exitCode = 1;
   });
 exportCmd

@@ -131,7 +131,8 @@ export const DEMO_PEOPLE = [
     subject: 'demo-regional',
     displayName: 'Виктор Степанов',
     email: 'regional@example.test',
-    description: 'региональный оператор: флаги приёмов и покрытие записью по всем отделам',
+    description:
+      'региональный оператор органов опеки: флаги приёмов, покрытие записью, согласование запросов граждан на копию записи',
   },
 ] as const satisfies readonly DemoPerson[];
 

@@ -189,6 +189,23 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await bind('demo-auditor', 'auditor', 'region', regionId);
     await bind('demo-employee', 'employee', 'room', desk1);
     await bind('demo-inspector', 'inspector', 'region', regionId);
+    // Citizens' requests (docs/design/citizen-requests.md): the regional operator approves what the
+    // office head requests; «Кабинет 1» has a privacy mask over the neighbouring desk.
+    await trx
+      .insertInto('privacy_masks')
+      .values({
+        id: newId(),
+        camera_id: deskCamera1,
+        position: 0,
+        x: 0.7,
+        y: 0.05,
+        w: 0.28,
+        h: 0.4,
+        label: 'соседний стол',
+        created_by: persons.get('demo-office-head')!,
+        created_at: ts,
+      })
+      .execute();
     await bind('demo-teacher-stars', 'teacher', 'room', stars);
 
     const child = async (

@@ -10,8 +10,15 @@
  *
  * `verifyExportPackage` checks the archive headers, the signature (with a public key the verifier
  * trusts) and the clip's hash, and names the part that does not match.
+ *
+ * A citizen's-request export (docs/design/citizen-requests.md) is the same package with the video
+ * re-encoded (privacy masks filled, extra regions blurred, audio kept or removed): its manifest adds
+ * `masking`, `source` (the recorded bytes the re-encoding read) and `custody`; the hand-over, which
+ * happens after the package is signed, is added later as `handover.json` + `handover.sig`, a receipt
+ * signed by the same key over the manifest's sha256.
  */
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { GapCause } from '../storage/schema.js';
@@ -30,6 +37,9 @@ export const KEY_NAME = 'public-key.pem';
 export const README_NAME = 'README.txt';
 /** `sha256sum` line of manifest.json: tells an altered manifest from an altered signature */
 export const MANIFEST_SUM_NAME = 'manifest.json.sha256';
+/** The hand-over receipt of a citizen's-request export and its Ed25519 signature (added after export). */
+export const HANDOVER_NAME = 'handover.json';
+export const HANDOVER_SIG_NAME = 'handover.sig';
 const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export interface ExportManifest {
@@ -64,6 +74,60 @@ export interface ExportManifest {
   signature: { algorithm: 'Ed25519'; keyId: string; file: typeof SIGNATURE_NAME };
   /** sha256 of the package's other files (README.txt, public-key.pem), so the signature covers them */
   files?: Record<string, string>;
+  /** citizens' requests: how the video was re-encoded to hide everyone else */
+  masking?: ExportMasking;
+  /** citizens' requests: the recorded bytes (the clip as recorded) the re-encoding read */
+  source?: { bytes: number; sha256: string };
+  /** citizens' requests: who requested, approved and produced the package, with times */
+  custody?: ExportCustody;
+}
+
+/** A rectangle in 0..1 coordinates of the picture (x, y: its top-left corner). */
+export interface NormRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface ExportMasking {
+  /** the camera's privacy masks: filled with a solid colour */
+  masks: NormRect[];
+  /** regions chosen for this request */
+  regions: NormRect[];
+  regionStyle: 'blur' | 'fill';
+  audio: 'kept' | 'removed' | 'none recorded';
+  /** the ffmpeg filter graph and encoder used (so the result can be reproduced) */
+  filter: string;
+  encoder: string;
+}
+
+export interface CustodyStep {
+  personId: string;
+  displayName: string;
+  role: string;
+  at: string;
+  note?: string | null;
+}
+
+export interface ExportCustody {
+  request: { id: string; reference: string; receivedOn: string; visitId: string | null };
+  requested: CustodyStep;
+  approved: CustodyStep;
+  produced: CustodyStep;
+  /** recorded after the package is signed: see handover.json */
+  handOver: string;
+}
+
+/** The signed hand-over receipt (handover.json), bound to the package by the manifest's sha256. */
+export interface HandoverReceipt {
+  format: 'okno-export-handover/1';
+  exportId: string;
+  requestId: string;
+  manifestSha256: string;
+  handedOverBy: CustodyStep;
+  handedTo: string;
+  signature: { algorithm: 'Ed25519'; keyId: string; file: typeof HANDOVER_SIG_NAME };
 }
 
 export interface ExportInput {
@@ -76,6 +140,17 @@ export interface ExportInput {
   requested: { fromMs: number; toMs: number };
   createdAtMs: number;
   key: ExportSigningKey;
+  /**
+   * A re-encoded video to package instead of the clip as recorded (citizens' requests), with the
+   * manifest fields that describe it. The clip is then described by `source`.
+   */
+  reencoded?: {
+    path: string;
+    container: string;
+    masking: ExportMasking;
+    source: { bytes: number; sha256: string };
+    custody: ExportCustody;
+  };
 }
 
 export interface WrittenExport {
@@ -89,15 +164,23 @@ export interface WrittenExport {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function readme(m: ExportManifest): string {
+  const masked = m.masking
+    ? `
+This is a citizen's copy: the video was re-encoded to hide everyone else
+(${m.masking.masks.length} privacy mask(s) filled, ${m.masking.regions.length} region(s) ${m.masking.regionStyle === 'blur' ? 'blurred' : 'filled'}, audio ${m.masking.audio}).
+The custody record (requested, approved, produced) is in ${MANIFEST_NAME}; the hand-over,
+once recorded, is ${HANDOVER_NAME}, signed by the same key in ${HANDOVER_SIG_NAME}.
+`
+    : '';
   return `Okno video export ${m.exportId}
 
 Camera:       ${m.camera.name} (${m.room.name}, ${m.institution.name})
 Range:        ${m.range.requested.from} — ${m.range.requested.to} (UTC)
 Exported by:  ${m.requestedBy.displayName} (${m.requestedBy.role}) at ${m.createdAt}
 Reason:       ${m.reason}
-
+${masked}
 Files
-  ${CLIP_NAME}        the video as recorded (fragmented MP4, not re-encoded)
+  ${CLIP_NAME}        ${m.masking ? 'the video with everyone else hidden (re-encoded MP4)' : 'the video as recorded (fragmented MP4, not re-encoded)'}
   ${MANIFEST_NAME}   what this export contains, with the sha256 of the video and of every segment
   ${SIGNATURE_NAME}    Ed25519 signature of ${MANIFEST_NAME} by the site's export key
   ${MANIFEST_SUM_NAME}  sha256 of ${MANIFEST_NAME} (tells an altered manifest from an altered signature)
@@ -131,15 +214,18 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
   };
   const mtime = input.createdAtMs / 1000;
   try {
-    await put(tarHeader(CLIP_NAME, input.clip.bytes, mtime));
+    const re = input.reencoded;
+    const videoBytes = re ? (await stat(re.path)).size : input.clip.bytes;
+    await put(tarHeader(CLIP_NAME, videoBytes, mtime));
     const clipHash = createHash('sha256');
     let clipBytes = 0;
-    for await (const chunk of readClip(input.clip)) {
+    const source: AsyncIterable<Buffer> = re ? createReadStream(re.path) : readClip(input.clip);
+    for await (const chunk of source) {
       clipHash.update(chunk);
       clipBytes += chunk.length;
       await put(chunk);
     }
-    if (clipBytes !== input.clip.bytes) throw new Error('the clip changed size while it was exported');
+    if (clipBytes !== videoBytes) throw new Error('the clip changed size while it was exported');
     await put(padding(clipBytes));
 
     const manifest: ExportManifest = {
@@ -160,7 +246,8 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
         file: CLIP_NAME,
         bytes: clipBytes,
         sha256: clipHash.digest('hex'),
-        container: 'fragmented MP4 (ISO BMFF), video as recorded from the camera, not re-encoded',
+        container:
+          re?.container ?? 'fragmented MP4 (ISO BMFF), video as recorded from the camera, not re-encoded',
       },
       segments: input.pieces.map((p) => ({
         id: p.segment.id,
@@ -180,6 +267,7 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
         cause: g.cause,
       })),
       signature: { algorithm: 'Ed25519', keyId: input.key.keyId, file: SIGNATURE_NAME },
+      ...(re ? { masking: re.masking, source: re.source, custody: re.custody } : {}),
     };
     const readmeBytes = Buffer.from(readme(manifest), 'utf8');
     const keyBytes = Buffer.from(input.key.publicKeyPem, 'utf8');
@@ -211,6 +299,82 @@ export async function writeExportPackage(input: ExportInput): Promise<WrittenExp
   }
 }
 
+/**
+ * Adds the signed hand-over receipt to a written package (the package is rewritten to a temporary
+ * name, fsync-ed and renamed; its earlier members are copied byte for byte, so the manifest and its
+ * signature are unchanged). Answers the package's new size and sha256. A package that already holds a
+ * receipt is refused: a hand-over is recorded once.
+ */
+export async function appendHandoverReceipt(
+  file: string,
+  receipt: Omit<HandoverReceipt, 'format' | 'signature' | 'manifestSha256'>,
+  key: ExportSigningKey,
+  atMs: number,
+): Promise<{ bytes: number; sha256: string; receipt: HandoverReceipt }> {
+  const src = await open(file, 'r');
+  const tmp = `${file}.handover.partial`;
+  let out: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    const size = (await stat(file)).size;
+    const members = await listTar(src, size);
+    if (members.some((m) => m.name === HANDOVER_NAME))
+      throw new Error('the package already holds a hand-over receipt');
+    const manifest = members.find((m) => m.name === MANIFEST_NAME);
+    if (!manifest) throw new Error('the package has no manifest');
+    const manifestBytes = Buffer.alloc(manifest.size);
+    await src.read(manifestBytes, 0, manifest.size, manifest.dataOffset);
+    const last = members[members.length - 1]!;
+    const end = last.dataOffset + last.size + padding(last.size).length;
+    const full: HandoverReceipt = {
+      format: 'okno-export-handover/1',
+      ...receipt,
+      manifestSha256: sha256Hex(manifestBytes),
+      signature: { algorithm: 'Ed25519', keyId: key.keyId, file: HANDOVER_SIG_NAME },
+    };
+    const receiptBytes = Buffer.from(JSON.stringify(full, null, 2) + '\n', 'utf8');
+    const sig = sign(null, receiptBytes, key.privateKey);
+    out = await open(tmp, 'wx', 0o640);
+    const hash = createHash('sha256');
+    let written = 0;
+    const put = async (buf: Buffer) => {
+      hash.update(buf);
+      let off = 0;
+      while (off < buf.length) off += (await out!.write(buf, off, buf.length - off)).bytesWritten;
+      written += buf.length;
+    };
+    const buf = Buffer.alloc(1024 * 1024);
+    for (let pos = 0; pos < end;) {
+      const n = Math.min(buf.length, end - pos);
+      const { bytesRead } = await src.read(buf, 0, n, pos);
+      if (bytesRead !== n) throw new Error('short read');
+      await put(buf.subarray(0, n));
+      pos += n;
+    }
+    const mtime = atMs / 1000;
+    for (const [name, data] of [
+      [HANDOVER_NAME, receiptBytes],
+      [HANDOVER_SIG_NAME, sig],
+    ] as const) {
+      await put(tarHeader(name, data.length, mtime));
+      await put(data);
+      await put(padding(data.length));
+    }
+    await put(END_OF_ARCHIVE);
+    await out.sync();
+    await out.close();
+    out = undefined;
+    await rename(tmp, file);
+    await fsyncDir(path.dirname(file));
+    return { bytes: written, sha256: hash.digest('hex'), receipt: full };
+  } catch (err) {
+    await out?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  } finally {
+    await src.close();
+  }
+}
+
 export interface VerifyReport {
   ok: boolean;
   /** What checked out, one line each. */
@@ -218,6 +382,8 @@ export interface VerifyReport {
   /** What did not, naming the part. */
   problems: string[];
   manifest: ExportManifest | undefined;
+  /** the signed hand-over receipt, when the package holds one that verified */
+  handover?: HandoverReceipt;
 }
 
 /** Verifies a package with a public key the verifier trusts (see the module comment). */
@@ -300,6 +466,8 @@ export async function verifyExportPackage(file: string, publicKey: KeyObject): P
       MANIFEST_SUM_NAME,
       KEY_NAME,
       README_NAME,
+      HANDOVER_NAME,
+      HANDOVER_SIG_NAME,
     ]);
     for (const m of members)
       if (!known.has(m.name))
@@ -312,6 +480,30 @@ export async function verifyExportPackage(file: string, publicKey: KeyObject): P
       else if (sha256Hex(data) !== expected)
         report.problems.push(`${name}: altered — its sha256 differs from ${trust}`);
       else report.passed.push(`${name}: sha256 matches ${trust}`);
+    }
+    // The hand-over receipt of a citizen's-request export: signed by the same key, over this manifest.
+    const receiptBytes = await readMember(HANDOVER_NAME);
+    const receiptSig = await readMember(HANDOVER_SIG_NAME);
+    if (receiptBytes || receiptSig) {
+      let receipt: Partial<HandoverReceipt> | undefined;
+      try {
+        receipt = JSON.parse(receiptBytes?.toString('utf8') ?? '') as Partial<HandoverReceipt>;
+      } catch {
+        receipt = undefined;
+      }
+      if (!receiptBytes) report.problems.push(`${HANDOVER_NAME}: missing beside ${HANDOVER_SIG_NAME}`);
+      else if (!receiptSig) report.problems.push(`${HANDOVER_SIG_NAME}: missing beside ${HANDOVER_NAME}`);
+      else if (!(receiptSig.length === 64 && verify(null, receiptBytes, publicKey, receiptSig)))
+        report.problems.push(
+          `${HANDOVER_NAME} or ${HANDOVER_SIG_NAME}: altered — the receipt's signature does not match (key ${keyId.slice(0, 16)}…)`,
+        );
+      else if (!receipt) report.problems.push(`${HANDOVER_NAME}: not valid JSON`);
+      else if (receipt.manifestSha256 !== manifestSha || receipt.exportId !== manifest.exportId)
+        report.problems.push(`${HANDOVER_NAME}: signed for another package (its manifest sha256 differs)`);
+      else {
+        report.passed.push(`${HANDOVER_NAME}: hand-over receipt signed and bound to this manifest`);
+        if (signed) report.handover = receipt as HandoverReceipt;
+      }
     }
     if (sum !== undefined && sum !== manifestSha && signed)
       report.problems.push(`${MANIFEST_SUM_NAME}: altered (the signed manifest's sha256 is ${manifestSha})`);

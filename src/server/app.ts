@@ -50,6 +50,7 @@ import type { AuditCheckpointer } from '../audit/checkpoints.js';
 import { registerBillingRoutes } from '../api/billing.js';
 import { registerVisitRoutes } from '../api/visits.js';
 import { VisitsService } from '../visits/service.js';
+import { registerCitizenRequestRoutes } from '../api/citizen-requests.js';
 
 export interface AppContext {
   config: Config;
@@ -299,6 +300,8 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerInspectionRoutes(app, ctx);
   await registerBillingRoutes(app, ctx);
   await registerVisitRoutes(app, ctx);
+  const citizenRequests = await registerCitizenRequestRoutes(app, ctx);
+  app.addHook('onClose', () => citizenRequests.idle());
   await registerWebApp(app, ctx);
   try {
     await recording.start();

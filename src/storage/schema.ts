@@ -387,6 +387,8 @@ export interface Database extends BillingTables {
   visit_cameras: VisitCamerasTable;
   visit_flags: VisitFlagsTable;
   coverage_days: CoverageDaysTable;
+  privacy_masks: PrivacyMasksTable;
+  citizen_requests: CitizenRequestsTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -818,4 +820,50 @@ export interface CoverageDaysTable {
   flagged_visits: number;
   final: Flag;
   computed_at: string;
+}
+// ── Citizens' requests (migration 0020, docs/design/citizen-requests.md) ─────────────────────────────
+export interface PrivacyMasksTable {
+  id: string;
+  camera_id: string;
+  position: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  label: string | null;
+  created_by: string;
+  created_at: string;
+}
+export type CitizenRequestStatus =
+  'pending' | 'approved' | 'rejected' | 'producing' | 'produced' | 'failed' | 'handed_over';
+export interface CitizenRequestsTable {
+  id: string;
+  institution_id: string;
+  camera_id: string;
+  /** an office visit (migration 0019) once merged; no foreign key */
+  visit_id: string | null;
+  reference: string;
+  received_on: string;
+  note: string | null;
+  from_at: string;
+  to_at: string;
+  regions: string;
+  region_style: 'blur' | 'fill';
+  keep_audio: Flag;
+  status: CitizenRequestStatus;
+  requested_by: string;
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  produced_by: string | null;
+  produced_at: string | null;
+  production_error: string | null;
+  export_id: string | null;
+  manifest_sha256: string | null;
+  handed_over_by: string | null;
+  handed_over_at: string | null;
+  handed_to: string | null;
+  handover_note: string | null;
+  updated_at: string;
 }

@@ -28,6 +28,13 @@ import { InspectionReview, InspectionsPlan } from './screens/inspections-office.
 import { VisitsDesk, VisitsDeskIndex } from './screens/visits-desk.js';
 import { VisitFlags } from './screens/visit-flags.js';
 import { VisitCoverage } from './screens/visit-coverage.js';
+import {
+  CitizenRequestNew,
+  CitizenRequestPage,
+  CitizenRequestsList,
+  PrivacyMasks,
+} from './screens/citizen-requests.js';
+import { MyWorkplace } from './screens/my-workplace.js';
 
 type Session =
   | { status: 'loading' }
@@ -145,5 +152,12 @@ function screenFor(loc: Location): ComponentChildren {
   if ((m = matchPath('/inspections/office/:id', path)))
     return <InspectionReview key={m.id} id={m.id ?? ''} />;
   if ((m = matchPath('/inspections/:id', path))) return <InspectionWork key={m.id} id={m.id ?? ''} />;
+  if (path === '/citizen-requests') return <CitizenRequestsList />;
+  if (path === '/citizen-requests/new') return <CitizenRequestNew />;
+  if ((m = matchPath('/citizen-requests/masks/:cameraId', path)))
+    return <PrivacyMasks key={m.cameraId} cameraId={m.cameraId ?? ''} />;
+  if ((m = matchPath('/citizen-requests/:id', path)))
+    return <CitizenRequestPage key={m.id} id={m.id ?? ''} />;
+  if (path === '/my-workplace') return <MyWorkplace />;
   return <NotFound />;
 }

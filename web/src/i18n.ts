@@ -31,6 +31,8 @@ const ru = {
   'nav.coverage': 'Покрытие',
   'visits.flagsOpen': 'Открытые',
   'visits.flagsResolved': 'Закрытые',
+  'nav.citizenRequests': 'Запросы граждан',
+  'nav.myWorkplace': 'Моё рабочее место',
   'nav.logout': 'Выйти',
   'nav.account': 'Учётная запись',
 
@@ -519,6 +521,8 @@ const en: Record<MessageKey, string> = {
   'nav.coverage': 'Coverage',
   'visits.flagsOpen': 'Open',
   'visits.flagsResolved': 'Resolved',
+  'nav.citizenRequests': "Citizens' requests",
+  'nav.myWorkplace': 'My workplace',
   'nav.logout': 'Log out',
   'nav.account': 'Account',
 

@@ -35,6 +35,12 @@ export const SECTIONS: readonly Section[] = [
   { path: '/visits/coverage', label: 'nav.coverage', roles: ['office_head', 'regional_operator', 'auditor'] },
   { path: '/inspections', label: 'nav.inspections', roles: ['specialist'] },
   { path: '/inspections/office', label: 'nav.inspectionsPlan', roles: ['office_head', 'inspector'] },
+  {
+    path: '/citizen-requests',
+    label: 'nav.citizenRequests',
+    roles: ['office_head', 'regional_operator', 'auditor'],
+  },
+  { path: '/my-workplace', label: 'nav.myWorkplace', roles: ['employee', 'reception'] },
 ];
 
 export function hasAnyRole(me: Me, roles: readonly Role[]): boolean {

@@ -14,6 +14,7 @@ import * as m0012 from './0012_camera_outages.js';
 import * as m0013 from './0013_billing.js';
 import * as m0009 from './0009_restricted_rooms.js';
 import * as m0019 from './0019_office_visits.js';
+import * as m0020 from './0020_citizen_requests.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0013_billing': m0013,
   '0009_restricted_rooms': m0009,
   '0019_office_visits': m0019,
+  '0020_citizen_requests': m0020,
 };
 
 export const migrationProvider: MigrationProvider = {
