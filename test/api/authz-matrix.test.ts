@@ -684,6 +684,12 @@ const NOT_YET: Partial<Record<ObjectKind, string>> = {
   billing_run: 'test/db/billing.test.ts and the billing API suites',
   payment_import: 'test/db/billing.test.ts and the billing API suites',
   billing_account: 'test/db/billing.test.ts and the billing API suites',
+  visit: 'test/api/visits.test.ts',
+  visit_flag: 'test/api/visits.test.ts',
+  coverage: 'test/api/visits.test.ts',
+  privacy_mask: 'test/api/citizen-requests.test.ts',
+  citizen_request: 'test/api/citizen-requests.test.ts',
+  workplace_access_log: 'test/api/citizen-requests.test.ts',
 };
 
 /** An active consent campaign in a room (a text for the region first), as the demo has. */
