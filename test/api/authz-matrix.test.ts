@@ -605,7 +605,7 @@ const ROUTES: Partial<Record<ObjectKind, Partial<Record<Action, Case>>>> = {
         url: `/api/admin/regions/${w.regionId}/consent-templates`,
         payload: { title: 'Согласие', body: 'Текст согласия родителей группы, новая версия.' },
       }),
-      place: (w) => ({ regionId: w.regionId, institution: null }),
+      place: regionPlace,
       ok: 200,
     },
   },
