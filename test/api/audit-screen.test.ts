@@ -235,6 +235,9 @@ for (const { name, open, skip } of testDatabases()) {
       await bad('kind=room&q=%D0%B0%D0%BD', 'kind');
       const anna = await sessionFor(t, ids['demo-parent-anna']!);
       assert.equal((await get(anna, '/api/audit/suggest?kind=person&q=анна')).status, 404);
+      assert.equal((await get(anna, '/api/audit/actions')).status, 404);
+      const actions = await get<{ items: { code: string; text: string }[] }>(auditor, '/api/audit/actions');
+      assert.ok(actions.body.items.some((a) => a.code === 'grant.live' && a.text === 'Открыл живое видео'));
       assert.equal((await t.app.inject({ url: '/api/audit/suggest?kind=person&q=анна' })).statusCode, 401);
     });
 
