@@ -13,6 +13,8 @@ import { buildTestApp, sessionFor, type TestApp, type TestSession } from '../sup
 import { testDatabases, type TestDb } from '../support/db.js';
 import { dumpDatabase, Factory, type KindergartenWorld } from '../support/factory.js';
 import { newId } from '../../src/shared/ids.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { sweepCampaigns } from '../../src/domain/consent/campaigns.js';
 
 interface Probe {
   /** the route as OpenAPI names it, e.g. "PATCH /api/admin/rooms/{id}" */
@@ -326,6 +328,9 @@ for (const { name, open, skip } of testDatabases()) {
       b = await f.kindergartenWorld(region.id, 'B');
       await seedCampaign(db, a);
       await seedCampaign(db, b);
+      // The server's periodic consent sweep (every 60 s) settles new campaigns, writing consent
+      // entries: settle them now, so a slow run does not see it inside "nothing changes".
+      await sweepCampaigns({ db: db.kysely, clock: systemClock });
       adminA = await sessionFor(t, a.admin.id);
     });
     after(async () => {
