@@ -332,6 +332,7 @@ export async function benchVisits(
     const closeMs: number[] = [];
     const failures: string[] = [];
     let opened = 0;
+    let continuing = 0;
     let stop = false;
     const cycle = async (d: (typeof desks)[number], phaseMs: number) => {
       await sleep(phaseMs);
@@ -340,14 +341,21 @@ export async function benchVisits(
         const r = rec.recorder(d.cameraId);
         const before = new Set((r?.unindexedSegments() ?? []).map((s) => s.id));
         const t0 = performance.now();
+        const clickWall = Date.now();
         try {
           const v = await svc.open(d.session, d.roomId, { visitorCategory: 'citizen' }, SYSTEM_CONTEXT);
           openMs.push(performance.now() - t0);
           opened++;
-          // The first fragment of the visit's new segment handed to write() (polled every 2 ms).
+          // The first fragment of the visit's new segment handed to write() (polled every 2 ms); or,
+          // when the previous visit's recording had not stopped yet (its tail still running), the
+          // first frame captured after the click written to the segment that goes on.
           for (;;) {
             const segs = rec.recorder(d.cameraId)?.unindexedSegments() ?? [];
             if (segs.some((s) => !before.has(s.id))) break;
+            if (segs.some((s) => s.endMs >= clickWall)) {
+              continuing++;
+              break;
+            }
             if (performance.now() - t0 > 10_000) {
               failures.push('no segment within 10 s');
               break;
@@ -394,7 +402,7 @@ export async function benchVisits(
         unit: 'ms',
         summary: lat,
         over: `${lat.n} visits; ${over}`,
-        extra: { p90: lat.p90, p99: lat.p99, failures: failures.length },
+        extra: { p90: lat.p90, p99: lat.p99, failures: failures.length, continuing },
         goal: { on: 'p99', op: '<=', value: 1000 },
         notes: [
           'from VisitsService.open() (authorisation, visit + manual session + audit in one transaction, recorder tick) to the pre-roll’s first fragment written',
