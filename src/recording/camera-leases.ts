@@ -52,6 +52,8 @@ export class CameraLeases {
   readonly marginMs: number;
   /** camera → the instant (ms) of the last successful take by this node */
   private readonly taken = new Map<string, number>();
+  /** camera → the instant (ms) another node was found holding it (asked again after renewMs) */
+  private readonly refused = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -98,8 +100,13 @@ export class CameraLeases {
       .returning('holder')
       .executeTakeFirst();
     const ok = row?.holder === this.holder;
-    if (ok) this.taken.set(cameraId, nowMs);
-    else this.taken.delete(cameraId);
+    if (ok) {
+      this.taken.set(cameraId, nowMs);
+      this.refused.delete(cameraId);
+    } else {
+      this.taken.delete(cameraId);
+      this.refused.set(cameraId, nowMs);
+    }
     return ok;
   }
 
@@ -122,6 +129,9 @@ export class CameraLeases {
    */
   async ensure(cameraId: string): Promise<boolean> {
     if (!this.dueForRenewal(cameraId)) return true;
+    // Held elsewhere a moment ago: asked again after renewMs (a thousand cameras, not every tick).
+    const refusedAt = this.refused.get(cameraId);
+    if (refusedAt !== undefined && this.clock.now().getTime() - refusedAt < this.renewMs) return false;
     try {
       return await this.take(cameraId);
     } catch (err) {
@@ -133,6 +143,7 @@ export class CameraLeases {
   /** Gives the camera up (only this node's lease is deleted). */
   async release(cameraId: string): Promise<void> {
     this.taken.delete(cameraId);
+    this.refused.delete(cameraId);
     await this.db
       .deleteFrom('camera_leases')
       .where('camera_id', '=', cameraId)
@@ -143,7 +154,27 @@ export class CameraLeases {
   /** Gives up every lease of this node (shutdown). */
   async releaseAll(): Promise<void> {
     this.taken.clear();
+    this.refused.clear();
     await this.db.deleteFrom('camera_leases').where('holder', '=', this.holder).execute();
+  }
+
+  /** Cameras of `ids` whose lease another node holds now (not run out). */
+  async heldElsewhere(ids?: readonly string[]): Promise<Set<string>> {
+    let q = this.db
+      .selectFrom('camera_leases')
+      .select('camera_id')
+      .where('holder', '<>', this.holder)
+      .where('expires_at', '>', this.clock.now().toISOString());
+    if (ids) {
+      if (ids.length === 0) return new Set();
+      q = q.where('camera_id', 'in', [...ids]);
+    }
+    return new Set((await q.execute()).map((r) => r.camera_id));
+  }
+
+  /** Cameras this node believes it holds (no I/O). */
+  held(): string[] {
+    return [...this.taken.keys()].filter((id) => this.holds(id));
   }
 
   /** The camera's lease row, if any (for status and tests). */

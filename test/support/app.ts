@@ -23,6 +23,7 @@ export async function buildTestApp(
     clock?: Clock;
     recheckMs?: number;
     cameraOptions?: BuildOptions['cameraOptions'];
+    recordingOptions?: BuildOptions['recordingOptions'];
   } = {},
 ): Promise<TestApp> {
   // Recording is off unless a test asks for it (it would record demo cameras under ./data).
@@ -43,6 +44,7 @@ export async function buildTestApp(
     ephemeralKeys: true,
     ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
     ...(opts.cameraOptions ? { cameraOptions: opts.cameraOptions } : {}),
+    ...(opts.recordingOptions ? { recordingOptions: opts.recordingOptions } : {}),
   });
   await app.ready();
   return { app, ctx, config, close: () => app.close() };
