@@ -302,6 +302,8 @@ export async function benchHlsServing(fixture: Fixture, opts: HlsServingOptions)
       extra: {
         cores: m.cores - idle.cores,
         requestsPerSecond: m.requests / (opts.windowMs / 1000),
+        // CPU per request: comparable across runs whatever rate the players managed
+        usPerRequest: ((m.cores - idle.cores) * 1e6) / Math.max(1e-9, m.requests / (opts.windowMs / 1000)),
         // what each player got per second: ~0.5 segments (classic) or ~6 parts (LL) when the players
         // keep up; less means the players' process was short of CPU (the figure is then optimistic)
         mediaPerPlayerPerSecond: m.media / opts.viewers / (opts.windowMs / 1000),
