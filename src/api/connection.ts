@@ -118,6 +118,8 @@ export function connectionDeps(ctx: AppContext): ConnectionDeps {
         ffprobePath: ctx.config.ffprobePath,
         timeoutMs: 12_000,
       });
+      // The ingest copies AAC and transcodes anything else: it reads the codec found here.
+      await sources.recordProbe(cameraId, s.url, r.audio?.codec ?? 'none', ctx.clock.now().toISOString());
       return { video: r.video, ...(r.audio ? { audio: { codec: r.audio.codec } } : {}) };
     },
     snapshot: async (cameraId) => {

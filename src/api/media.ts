@@ -25,11 +25,12 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { App, AppContext } from '../server/app.js';
 import { auditContext } from '../server/request-context.js';
+import { hashToken, SESSION_COOKIE } from '../identity/sessions.js';
 import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { takeSnapshot } from '../media/snapshot.js';
 import { HLS_FILE_PATTERN, parseHlsFile } from '../media/hls-live.js';
-import { binaryFrameHeader } from '../media/ws-frame.js';
+import { binaryFrame } from '../media/ws-frame.js';
 import type { VerifiedGrant } from '../grants/index.js';
 import { CameraNotAvailable, statusMessage, type LiveCamera } from '../streams/camera-manager.js';
 import type { OpenStream, Recheck } from '../streams/live-registry.js';
@@ -44,6 +45,28 @@ const WS_HIGH_WATER_BYTES = 1024 * 1024;
 const HLS_IDLE_MS = 20_000;
 /** How long a blocking playlist reload or a preload-hinted part may wait. */
 const HLS_BLOCK_MS = 6_000;
+
+/**
+ * The viewers told about a camera's state: one pair of supervisor listeners per camera, whatever the
+ * number of viewers (not a pair per viewer, which grows the emitter's listener lists with the audience).
+ */
+const statusWatchers = new WeakMap<LiveCamera, Set<() => void>>();
+
+function watchStatus(cam: LiveCamera, fn: () => void): () => void {
+  let set = statusWatchers.get(cam);
+  if (!set) {
+    const watchers = new Set<() => void>();
+    set = watchers;
+    statusWatchers.set(cam, watchers);
+    const notify = () => {
+      for (const w of watchers) w();
+    };
+    cam.supervisor.on('state', notify);
+    cam.supervisor.on('failure', notify);
+  }
+  set.add(fn);
+  return () => void set.delete(fn);
+}
 
 export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<void> {
   const { live } = ctx;
@@ -71,9 +94,9 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
     req: FastifyRequest,
     cameraId: string,
     token: string,
-    opts: { allowExpiredHls?: boolean; audit?: boolean } = {},
+    opts: { allowExpiredHls?: boolean; audit?: boolean; sessionId?: string } = {},
   ): Promise<VerifiedGrant> {
-    const sessionId = req.auth?.sessionId;
+    const sessionId = opts.sessionId ?? req.auth?.sessionId;
     const atMs = ctx.clock.now().getTime();
     const v = await live.verifier.verify(
       token,
@@ -251,7 +274,8 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
         }
         conn.stream = s;
         // Fragments go to the TCP socket as pre-framed WebSocket messages: a server's frames are not
-        // masked, so one frame header per fragment serves every viewer (ws would build one per send).
+        // masked, so one frame (header + fragment) built once serves every viewer with one write
+        // (ws would build a header, an options object and a callback per viewer and send).
         const tcp = (socket as unknown as { _socket: Socket })._socket;
         let drain: (() => void) | undefined;
         let blocked = false;
@@ -265,10 +289,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
             if (info.kind === 'init')
               socket.send(JSON.stringify({ type: 'init', mime: cam.hub.init?.mimeType }));
             s.bytes += data.length;
-            tcp.cork();
-            tcp.write(binaryFrameHeader(data));
-            tcp.write(data);
-            tcp.uncork();
+            tcp.write(binaryFrame(data));
             if (tcp.writableLength >= WS_HIGH_WATER_BYTES && !blocked) {
               blocked = true;
               tcp.once('drain', unblock);
@@ -292,18 +313,13 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
         };
         sendStatus();
-        cam.supervisor.on('state', sendStatus);
-        cam.supervisor.on('failure', sendStatus);
-        socket.on('close', () => {
-          cam.supervisor.off('state', sendStatus);
-          cam.supervisor.off('failure', sendStatus);
-        });
+        const unwatch = watchStatus(cam, sendStatus);
+        socket.on('close', unwatch);
       },
     );
   });
 
   // HLS: a connection stays open while its player keeps fetching (and renewing its grant over HTTP).
-  const hlsTimers = new Map<string, NodeJS.Timeout>();
   const hlsOpening = new Map<string, Promise<OpenStream>>();
   /** The HLS connection of this grant: the open one, or a new one after admission. */
   async function hlsConnection(req: FastifyRequest, grant: VerifiedGrant): Promise<OpenStream> {
@@ -330,9 +346,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
     const release = await live.cameras.pin(grant.cameraId);
     const s = openStream(req, grant, 'hls', () => {
       release();
-      const t = hlsTimers.get(s.connectionId);
-      if (t) clearTimeout(t);
-      hlsTimers.delete(s.connectionId);
+      hlsLastServed.delete(s.connectionId);
     });
     const added = live.registry.add(s, admission, since);
     if (!added.ok) {
@@ -343,15 +357,52 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
     return s;
   }
 
+  /** Counts what a player got and notes when (a connection idle for HLS_IDLE_MS is ended). */
   function hlsServed(s: OpenStream, cam: LiveCamera, bytes: number): void {
     s.bytes += bytes;
     cam.hls.touch();
-    const old = hlsTimers.get(s.connectionId);
-    if (old) clearTimeout(old);
-    hlsTimers.set(
-      s.connectionId,
-      setTimeout(() => void live.registry.end(s.connectionId, 'viewer_idle', true), HLS_IDLE_MS).unref(),
-    );
+    hlsLastServed.set(s.connectionId, ctx.clock.now().getTime());
+  }
+  // One sweep every few seconds ends idle HLS connections: no timer set and cleared per request.
+  const hlsLastServed = new Map<string, number>();
+  const hlsIdleSweep = setInterval(
+    () => {
+      const now = ctx.clock.now().getTime();
+      for (const [connectionId, at] of hlsLastServed)
+        if (now - at >= HLS_IDLE_MS) {
+          hlsLastServed.delete(connectionId);
+          void live.registry.end(connectionId, 'viewer_idle', true);
+        }
+    },
+    Math.min(5000, HLS_IDLE_MS / 4),
+  ).unref();
+  app.addHook('onClose', () => clearInterval(hlsIdleSweep));
+
+  /**
+   * The grant and open HLS connection of a request. Fast path, no database: a player of an open HLS
+   * stream, whose token (signature cached by the verifier) names it and whose session cookie is the
+   * session it was opened in. The session's validity is then the live registry's business, as for a
+   * WebSocket viewer (logout and revocation close the stream; its sweep re-checks the session). Any
+   * other request takes the full path: the session from the database, admission, audit.
+   */
+  async function hlsStream(req: FastifyRequest, cameraId: string, token: string): Promise<OpenStream> {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie && !req.auth) {
+      const sessionId = hashToken(cookie);
+      const grant = await checkGrant(req, cameraId, token, {
+        allowExpiredHls: true,
+        audit: false,
+        sessionId,
+      }).catch(() => undefined);
+      const open = grant && live.registry.byGrant(grant.streamId);
+      if (open && open.transport === 'hls' && open.sessionId === sessionId && open.cameraId === cameraId)
+        return open;
+      const r = await ctx.sessions.resolve(cookie);
+      if (r.ok) req.auth = r.session;
+      else req.authProblem = r.reason;
+    }
+    const grant = await checkGrant(req, cameraId, token, { allowExpiredHls: true });
+    return hlsConnection(req, grant);
   }
 
   const HlsParams = Type.Object({
@@ -372,12 +423,10 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
       const { cameraId } = req.params;
       const file = parseHlsFile(req.params.file);
       if (!file) throw new AppError('not_found', 'no such HLS file');
-      const grant = await checkGrant(req, cameraId, req.query.token, { allowExpiredHls: true });
-      const s = await hlsConnection(req, grant);
+      const s = await hlsStream(req, cameraId, req.query.token);
       const cam = await acquire(cameraId);
       const hls = cam.hls;
       reply.header('cache-control', 'no-store');
-      const query = `token=${encodeURIComponent(req.query.token)}`;
       const { _HLS_msn: msn, _HLS_part: part } = req.query;
       if (file.kind === 'multivariant' || file.kind === 'media') {
         if (file.kind === 'media' && msn !== undefined) {
@@ -391,6 +440,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           await waitFor(() => hls.ready, 10_000);
           if (!hls.ready) throw new AppError('unavailable', 'the camera is not sending video yet');
         }
+        const query = `token=${encodeURIComponent(req.query.token)}`;
         const body = file.kind === 'multivariant' ? hls.multivariantPlaylist(query) : hls.playlist(query);
         hlsServed(s, cam, 0);
         return reply.type('application/vnd.apple.mpegurl').send(body);

@@ -297,11 +297,13 @@ export class GrantVerifier {
   private readonly cache = new Map<string, VerifiedGrant>();
   private readonly cacheEntries: number;
   private readonly slackMs: number;
+  private readonly keepMs: number;
 
   constructor(ring: GrantKeyRing, options: GrantVerifierOptions = {}) {
     this.ring = ring;
     this.cacheEntries = options.cacheEntries ?? 10_000;
     this.slackMs = toleranceMs({ atMs: 0, clockToleranceSeconds: options.clockToleranceSeconds });
+    this.keepMs = Math.max(this.slackMs, 15 * 60_000);
   }
 
   get keyRing(): GrantKeyRing {
@@ -323,15 +325,18 @@ export class GrantVerifier {
       const signed = await verifySignature(this.ring, token, atMs);
       if (!signed.ok) return { ok: false, reason: signed.reason, grant: null };
       grant = signed.grant;
-      if (this.cacheEntries > 0 && atMs < grant.expiresAtMs + this.slackMs) this.remember(token, grant, atMs);
+      if (this.cacheEntries > 0 && atMs < grant.expiresAtMs + this.keepMs) this.remember(token, grant, atMs);
     }
     return checkGrant(grant, expect, atMs, this.slackMs);
   }
 
   private remember(token: string, grant: VerifiedGrant, atMs: number): void {
-    // Oldest first (insertion order, roughly expiry order): drop expired ones, then the oldest if full.
+    // Oldest first (insertion order, roughly expiry order): drop the long expired, then the oldest if
+    // full. An expired token stays a while (keepMs): an HLS player keeps its URL after the token's
+    // minute while the live registry sees its renewals, and its signature does not change. Expiry
+    // itself is checked on every call.
     for (const [t, g] of this.cache) {
-      if (atMs < g.expiresAtMs + this.slackMs && this.cache.size < this.cacheEntries) break;
+      if (atMs < g.expiresAtMs + this.keepMs && this.cache.size < this.cacheEntries) break;
       this.cache.delete(t);
     }
     this.cache.set(token, grant);

@@ -34,6 +34,19 @@ export type IngestInput = RtspInput | FfmpegInput;
 /** What to do with the camera's audio: drop it, pass AAC through, or transcode anything to AAC. */
 export type AudioMode = 'drop' | 'copy' | 'aac';
 
+/**
+ * The ingest's audio mode for a camera: no audio when it is not allowed (a privacy setting) or the
+ * camera has none; AAC copied as the camera sends it (no decoder, no encoder, no generation loss);
+ * anything else (G.711 A-law/µ-law, or a codec not known yet) transcoded to AAC, which every MSE
+ * and HLS player decodes. `codec` is ffmpeg's name as the probe or the RTSP check found it
+ * (`aac`, `pcm_alaw`, `pcm_mulaw`, `none`), null or undefined when not known yet. LATM-framed AAC
+ * (`aac_latm`) is not stored as is in MP4, so it is transcoded too.
+ */
+export function audioModeFor(allowed: boolean, codec: string | null | undefined): AudioMode {
+  if (!allowed || codec === 'none') return 'drop';
+  return codec === 'aac' ? 'copy' : 'aac';
+}
+
 export interface IngestOptions {
   input: IngestInput;
   /** Default 'drop'. Use 'aac' for cameras whose audio is allowed (G.711 and others become AAC). */

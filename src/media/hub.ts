@@ -13,12 +13,13 @@
 import { EventEmitter } from 'node:events';
 import type { Fragment, InitSegment } from './fmp4.js';
 
+/** What a message is; one object is shared by every viewer of a publish, so it is read-only. */
 export interface DeliveryInfo {
-  kind: 'init' | 'fragment';
+  readonly kind: 'init' | 'fragment';
   /** For fragments: starts with a keyframe. Always true for init. */
-  keyframe: boolean;
+  readonly keyframe: boolean;
   /** Increases with every new init segment, so a transport can tell a restart. */
-  generation: number;
+  readonly generation: number;
 }
 
 /** Where a viewer's bytes go: a WebSocket, a socket, an HLS part buffer… */
@@ -152,21 +153,26 @@ export class Viewer {
     for (const fragment of cache) this.offer(fragment, generation, false);
   }
 
-  /** @internal Offers a fragment; `limit` false for the initial GOP burst. */
-  offer(fragment: Fragment, generation: number, limit = true): void {
+  /**
+   * @internal Offers a fragment; `limit` false for the initial GOP burst. `info` is shared by every
+   * viewer of one publish (no object per viewer and fragment on the path of a viewer keeping up).
+   */
+  offer(
+    fragment: Fragment,
+    generation: number,
+    limit = true,
+    info: DeliveryInfo = { kind: 'fragment', keyframe: fragment.keyframe, generation },
+  ): void {
     if (this.closed) return;
     if (this.waitingForKeyframe) {
       if (!fragment.keyframe) return;
       this.waitingForKeyframe = false;
     }
-    const item: QueueItem = {
-      data: fragment.data,
-      info: { kind: 'fragment', keyframe: fragment.keyframe, generation },
-    };
     if (!this.blocked && this.queueHead === this.queue.length) {
-      this.deliver(item);
+      this.write(fragment.data, info);
       return;
     }
+    const item: QueueItem = { data: fragment.data, info };
     const queued = this.queue.length - this.queueHead;
     if (
       limit &&
@@ -199,15 +205,19 @@ export class Viewer {
   }
 
   private writeNow(item: QueueItem): void {
+    this.write(item.data, item.info);
+  }
+
+  private write(data: Buffer, info: DeliveryInfo): void {
     let ok: boolean;
     try {
-      ok = this.sink.write(item.data, item.info);
+      ok = this.sink.write(data, info);
     } catch {
       this.close('sink_error');
       return;
     }
-    if (item.info.kind === 'fragment') this.sentFragments++;
-    this.sentBytes += item.data.length;
+    if (info.kind === 'fragment') this.sentFragments++;
+    this.sentBytes += data.length;
     if (!ok) this.blocked = true;
   }
 
@@ -301,7 +311,8 @@ export class LiveHub extends EventEmitter<HubEvents> {
     this.publishedFragments++;
     this.publishedBytes += fragment.data.length;
     this.cacheFragment(fragment);
-    for (const viewer of this.viewers) viewer.offer(fragment, this.generation);
+    const info: DeliveryInfo = { kind: 'fragment', keyframe: fragment.keyframe, generation: this.generation };
+    for (const viewer of this.viewers) viewer.offer(fragment, this.generation, true, info);
   }
 
   /** The source went away: forget the GOP (stale pictures must not start a new viewer). */

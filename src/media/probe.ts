@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { MediaError, ProbeError } from './errors.js';
 import type { ProbeErrorCode } from './errors.js';
-import { buildProbeArgs, DEFAULT_RTSP_TIMEOUT_MS, redactText } from './ffmpeg-args.js';
+import { audioModeFor, buildProbeArgs, DEFAULT_RTSP_TIMEOUT_MS, redactText } from './ffmpeg-args.js';
 import type { ProbeArgsOptions } from './ffmpeg-args.js';
 
 export interface CommandResult {
@@ -326,7 +326,10 @@ export function interpretProbeOutput(json: unknown): Omit<CameraProbeResult, 'du
   const audio = streams.find((s) => s.codec_type === 'audio');
   if (audio?.codec_name) {
     const sampleRate = Number(audio.sample_rate);
-    result.audio = { codec: audio.codec_name, ingestMode: audio.codec_name === 'aac' ? 'copy' : 'aac' };
+    result.audio = {
+      codec: audio.codec_name,
+      ingestMode: audioModeFor(true, audio.codec_name) as 'copy' | 'aac',
+    };
     if (Number.isFinite(sampleRate) && sampleRate > 0) result.audio.sampleRateHz = sampleRate;
     if (audio.channels) result.audio.channels = audio.channels;
   }

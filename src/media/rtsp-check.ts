@@ -19,7 +19,13 @@ export interface RtspCheckOptions {
 }
 
 export type RtspCheckResult =
-  | { ok: true; durationMs: number; videoCodec: string }
+  | {
+      ok: true;
+      durationMs: number;
+      videoCodec: string;
+      /** ffmpeg's name of the camera's audio codec (`aac`, `pcm_alaw`, …) or `none` (sdpAudioCodec) */
+      audioCodec?: string;
+    }
   | { ok: false; durationMs: number; failure: CameraFailure };
 
 interface Target {
@@ -138,6 +144,44 @@ class RtspConnection {
   }
 }
 
+/** SDP encoding names (RFC 3551, RFC 3640, RFC 6416) → ffmpeg's codec names. */
+const SDP_AUDIO: Record<string, string> = {
+  'MPEG4-GENERIC': 'aac',
+  'MP4A-LATM': 'aac_latm',
+  PCMA: 'pcm_alaw',
+  PCMU: 'pcm_mulaw',
+  OPUS: 'opus',
+  L16: 'pcm_s16be',
+  G722: 'adpcm_g722',
+  MPA: 'mp3',
+};
+/** Static RTP payload types that need no rtpmap line (RFC 3551). */
+const STATIC_AUDIO: Record<string, string> = { '0': 'pcm_mulaw', '8': 'pcm_alaw', '9': 'adpcm_g722' };
+
+/**
+ * The first audio stream's codec in a camera's SDP, by ffmpeg's name: `aac` (mpeg4-generic in an
+ * AAC mode), `pcm_alaw`, `pcm_mulaw`, …, the lowercased encoding name for others, `none` when the
+ * SDP has no audio. Decides whether the ingest copies the audio or transcodes it (audioModeFor).
+ */
+export function sdpAudioCodec(sdp: string): string {
+  const lines = sdp.replace(/\r\n/g, '\n').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('m=audio'));
+  if (start < 0) return 'none';
+  let end = lines.findIndex((l, i) => i > start && l.startsWith('m='));
+  if (end < 0) end = lines.length;
+  const section = lines.slice(start, end);
+  const payload = section[0]!.split(/\s+/)[3] ?? '';
+  const rtpmap = section.map((l) => /^a=rtpmap:(\d+)\s+([^/\s]+)/.exec(l)).find((m) => m && m[1] === payload);
+  if (!rtpmap) return STATIC_AUDIO[payload] ?? 'unknown';
+  const name = rtpmap[2]!.toUpperCase();
+  if (name === 'MPEG4-GENERIC') {
+    // RFC 3640 carries other MPEG-4 streams too; AAC is mode AAC-hbr or AAC-lbr.
+    const fmtp = section.find((l) => l.startsWith(`a=fmtp:${payload} `)) ?? '';
+    return /mode=AAC-(hbr|lbr)/i.test(fmtp) || !/mode=/i.test(fmtp) ? 'aac' : 'mpeg4-generic';
+  }
+  return SDP_AUDIO[name] ?? name.toLowerCase();
+}
+
 const NETWORK_ERRORS: Record<string, true> = {
   ECONNREFUSED: true,
   EHOSTUNREACH: true,
@@ -202,7 +246,12 @@ export async function checkRtsp(options: RtspCheckOptions): Promise<RtspCheckRes
         code: 'unsupported_codec',
         message: `the camera's video is ${codec || 'unknown'}; H.264 or H.265 is needed`,
       });
-    return { ok: true, durationMs: performance.now() - started, videoCodec: codec };
+    return {
+      ok: true,
+      durationMs: performance.now() - started,
+      videoCodec: codec,
+      audioCodec: sdpAudioCodec(res.body),
+    };
   };
   try {
     const r = await Promise.race([exchange(), timedOut]);

@@ -30,6 +30,11 @@ export interface CheckOptions {
   /** Camera ids that exist (orphans of other cameras are reported, not indexed). */
   knownCameras?: ReadonlySet<string>;
   /**
+   * Only these cameras' rows and files (a PostgreSQL site: the cameras whose lease this node holds;
+   * the others may be written by another node right now). Default: every camera.
+   */
+  cameras?: ReadonlySet<string>;
+  /**
    * Another process records this directory right now (its lock is held): read only, and the newest
    * file without a row of each camera is the segment being written, reported as in progress.
    */
@@ -124,8 +129,11 @@ export async function checkRecordings(
     actions: [],
   };
   if (opts.live && opts.repair) throw new Error('a live recording directory is checked read-only');
-  const rows = await repo.allSegments();
+  const only = opts.cameras;
+  const rows = (await repo.allSegments()).filter((r) => !only || only.has(r.cameraId));
   const { segments: files, foreign } = await listFiles(root);
+  if (only)
+    for (const p of [...files.keys()]) if (!only.has(parseSegmentRelPath(p)!.cameraId)) files.delete(p);
   report.files = files.size;
   report.rows = rows.length;
   report.foreignFiles = foreign;

@@ -77,6 +77,8 @@ export interface SweepDeps {
   policy: RecordingPolicyRepository;
   clock: Clock;
   defaultDays: number;
+  /** Cameras left alone (their lease is held by another node, which sweeps them). */
+  skip?: ReadonlySet<string>;
 }
 
 /** One pass of the retention sweeper over every camera that has segments. */
@@ -95,6 +97,7 @@ export async function sweepRetention(deps: SweepDeps): Promise<SweepResult> {
     errors: [],
   };
   for (const cam of cameras) {
+    if (deps.skip?.has(cam.cameraId)) continue;
     const days = retention.get(`${cam.institutionId}/${cam.roomKind}`) ?? deps.defaultDays;
     const cutoffMs = now - days * DAY_MS;
     const holds = await deps.policy.activeHolds(cam.cameraId);

@@ -8,6 +8,7 @@
  * questions about what is recorded (in-progress spans are known to the recording process alone).
  */
 import type { EventEmitter } from 'node:events';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -29,6 +30,8 @@ import { checkRecordings, describeReport, type CheckReport } from './check.js';
 import { DiskGuard, statfsFreeBytes, type FreeBytes } from './disk-guard.js';
 import { recordingDir } from './paths.js';
 import { RecordingDirBusyError, tryLockRecordingDir, type DirLock } from './dir-lock.js';
+import type { CameraLeases } from './camera-leases.js';
+import { isCameraDirName } from './paths.js';
 import { decideRecording, inWorkingHours } from './policy.js';
 import { CameraRecorder, type RecorderStatus } from './recorder.js';
 import {
@@ -61,6 +64,12 @@ export interface RecordingServiceOptions {
   tickMs?: number;
   /** Retention sweep period. Default one hour. */
   sweepEveryMs?: number;
+  /**
+   * Per-camera leases (a PostgreSQL site, where several processes may share the database): a camera
+   * is recovered and recorded only under its lease, and a lease lost stops its recording. Absent on
+   * SQLite, where the recording directory's lock is the one owner.
+   */
+  leases?: CameraLeases | undefined;
 }
 
 interface QueuedTick {
@@ -131,14 +140,40 @@ export class RecordingService {
   /** Files without rows are salvaged and indexed; interrupted deletes finished (no re-hashing). */
   async recover(): Promise<CheckReport> {
     const cameras = await this.opts.db.selectFrom('cameras').select('id').execute();
+    const known = new Set(cameras.map((c) => c.id));
+    const owned = this.opts.leases ? await this.leaseForRecovery(known) : undefined;
     const report = await checkRecordings(this.root, this.repo, this.opts.clock, {
       repair: true,
       verifyHashes: false,
-      knownCameras: new Set(cameras.map((c) => c.id)),
+      knownCameras: known,
+      ...(owned ? { cameras: owned } : {}),
     });
     if (report.actions.length > 0 || report.missingFiles.length > 0)
       this.opts.log?.warn({ findings: describeReport(report) }, 'recording recovery');
     return report;
+  }
+
+  /**
+   * The leases of the cameras that have files here, taken before recovery touches them; a camera
+   * another node holds is left alone (recovered here once this node holds it).
+   */
+  private async leaseForRecovery(known: ReadonlySet<string>): Promise<Set<string>> {
+    const leases = this.opts.leases!;
+    let dirs: string[] = [];
+    try {
+      dirs = (await readdir(this.root)).filter((d) => isCameraDirName(d) && known.has(d));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const owned = new Set<string>();
+    const deferred: string[] = [];
+    for (const id of dirs) {
+      if (await leases.take(id)) owned.add(id);
+      else deferred.push(id);
+    }
+    if (deferred.length)
+      this.opts.log?.warn({ cameras: deferred }, 'recovery deferred: another node holds these cameras');
+    return owned;
   }
 
   get recovery(): CheckReport | undefined {
@@ -183,6 +218,9 @@ export class RecordingService {
       e.release?.();
     }
     this.entries.clear();
+    await this.opts.leases?.releaseAll().catch((err: unknown) => {
+      this.opts.log?.warn({ err }, 'could not release the camera leases (they run out by themselves)');
+    });
     this.dirLock?.release();
     this.dirLock = undefined;
   }
@@ -245,6 +283,7 @@ export class RecordingService {
       policy: this.policy,
       clock: this.opts.clock,
       defaultDays: this.opts.config.recording.retentionDaysDefault,
+      ...(this.opts.leases ? { skip: await this.opts.leases.heldElsewhere() } : {}),
     });
     const deletedGaps = result.cameras.reduce((n, c) => n + c.deletedGaps, 0);
     if (result.deletedSegments === 0 && deletedGaps === 0 && result.errors.length === 0) {
@@ -353,6 +392,10 @@ export class RecordingService {
         },
         nowMs,
       );
+      if (this.opts.leases && !(await this.own(camera.cameraId))) {
+        await this.drop(camera.cameraId);
+        continue;
+      }
       const entry = await this.entry(camera.cameraId);
       entry.facts = { camera, calendar };
       if (d.pin) await this.ensurePinned(camera.cameraId, entry);
@@ -365,6 +408,38 @@ export class RecordingService {
       entry.recorder.setWanted(false, false, { why: 'policy_off' });
       this.unpin(entry);
     }
+    // Leases taken for recovery only (a camera that records nowhere now) are given back.
+    if (this.opts.leases)
+      for (const id of this.opts.leases.held())
+        if (!seen.has(id) && !this.entries.has(id)) await this.opts.leases.release(id);
+  }
+
+  /** Whether this node holds (or now takes) the camera's lease; false on a database error. */
+  private async own(cameraId: string): Promise<boolean> {
+    try {
+      return await this.opts.leases!.ensure(cameraId);
+    } catch (err) {
+      this.opts.log?.error({ err, cameraId }, 'cannot renew the camera lease');
+      return false;
+    }
+  }
+
+  /**
+   * Stops recording a camera whose lease this node does not hold (lost, or held elsewhere): the open
+   * segment is closed and indexed, no gap is written (the holder records it), the ingest unpinned.
+   */
+  private async drop(cameraId: string): Promise<void> {
+    const e = this.entries.get(cameraId);
+    if (!e) return;
+    this.entries.delete(cameraId);
+    this.unpin(e);
+    await e.recorder.close();
+    this.opts.log?.warn({ cameraId }, 'camera lease lost: recording stopped here');
+  }
+
+  /** Cameras this node holds the lease of (PostgreSQL), for status and tests. */
+  leasedCameras(): string[] {
+    return this.opts.leases?.held() ?? [];
   }
 
   private async entry(cameraId: string): Promise<Entry> {

@@ -2,6 +2,7 @@
  * Builds the HTTP application: plugins, the request pipeline (request id → session → CSRF → route),
  * the error mapping, OpenAPI, metrics and every route module. Nothing listens here: `serve.ts` does.
  */
+import { CameraLeases, type CameraLeaseOptions } from '../recording/camera-leases.js';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -98,7 +99,10 @@ export interface BuildOptions {
   /** the live registry's full sweep period (default 60 s; access events re-check at once) */
   recheckMs?: number;
   /** recording service tuning (tests: simulated free space, tick and sweep periods) */
-  recordingOptions?: Pick<RecordingServiceOptions, 'freeBytes' | 'tickMs' | 'sweepEveryMs'>;
+  recordingOptions?: Pick<RecordingServiceOptions, 'freeBytes' | 'tickMs' | 'sweepEveryMs'> & {
+    /** per-camera lease tuning on PostgreSQL (tests: short leases) */
+    leases?: CameraLeaseOptions;
+  };
 }
 
 /** The app with its TypeBox type provider: route schemas type the handlers' request and reply. */
@@ -218,6 +222,12 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     config: opts.config,
     log: app.log as unknown as import('pino').Logger,
     ...opts.recordingOptions,
+    // Several processes may share a PostgreSQL database: each camera is recorded under a lease.
+    // SQLite has one process per database, whose recording directory lock is the owner.
+    leases:
+      opts.db.dialect === 'postgres'
+        ? new CameraLeases(opts.db.kysely, opts.clock, opts.recordingOptions?.leases)
+        : undefined,
   });
   const ctx: AppContext = {
     config: opts.config,

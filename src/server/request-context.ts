@@ -25,6 +25,9 @@ export function registerRequestContext(app: FastifyInstance, sessions: SessionSt
   app.addHook('onRequest', async (req) => {
     const token = req.cookies[SESSION_COOKIE];
     if (!token) return;
+    // Live HLS requests (a dozen a second per player) resolve the session themselves, from the open
+    // stream when there is one (src/api/media.ts, hlsStream): no database per part.
+    if (isLiveHlsUrl(req.url)) return;
     const r = await sessions.resolve(token);
     if (r.ok) req.auth = r.session;
     else req.authProblem = r.reason;
@@ -38,6 +41,11 @@ export function registerRequestContext(app: FastifyInstance, sessions: SessionSt
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       throw new AppError('csrf_failed', 'missing or wrong x-csrf-token header');
   });
+}
+
+/** `/media/live/<camera>/hls/<file>` (the route resolves its session itself). */
+export function isLiveHlsUrl(url: string): boolean {
+  return url.startsWith('/media/live/') && url.indexOf('/hls/', 12) > 0;
 }
 
 export function requireAuth(req: FastifyRequest): AuthenticatedSession {

@@ -389,6 +389,8 @@ export interface Database extends BillingTables {
   coverage_days: CoverageDaysTable;
   privacy_masks: PrivacyMasksTable;
   citizen_requests: CitizenRequestsTable;
+  camera_probes: CameraProbesTable;
+  camera_leases: CameraLeasesTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -866,4 +868,21 @@ export interface CitizenRequestsTable {
   handed_to: string | null;
   handover_note: string | null;
   updated_at: string;
+/** What the last probe or RTSP check found about a camera's stream (migration 0023). */
+export interface CameraProbesTable {
+  camera_id: string;
+  /** sha256 of the source URL it was found at: another URL makes it unknown */
+  source_sha256: string;
+  /** ffmpeg's codec name (`aac`, `pcm_alaw`, `pcm_mulaw`, …) or `none` */
+  audio_codec: string;
+  probed_at: string;
+}
+/** Which media node ingests, records and recovers a camera (PostgreSQL sites; migration 0023). */
+export interface CameraLeasesTable {
+  camera_id: string;
+  holder: string;
+  /** changes of holder so far (1 for the first) */
+  epoch: number;
+  acquired_at: string;
+  expires_at: string;
 }

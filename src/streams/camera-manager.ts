@@ -24,12 +24,18 @@ import {
   type SupervisorOptions,
   type SupervisorStats,
 } from '../media/supervisor.js';
-import { buildIngestArgs, demoInput, type IngestInput } from '../media/ffmpeg-args.js';
+import {
+  audioModeFor,
+  buildIngestArgs,
+  demoInput,
+  type AudioMode,
+  type IngestInput,
+} from '../media/ffmpeg-args.js';
 import type { CameraSource, CameraSourcesRepository } from '../storage/repositories/camera-sources.js';
 import { newId } from '../shared/ids.js';
 import type { Clock } from '../shared/clock.js';
 import type { CameraFailure } from '../media/failure.js';
-import { tcpReachable } from '../media/rtsp-check.js';
+import { checkRtsp, tcpReachable, type RtspCheckResult } from '../media/rtsp-check.js';
 import { CameraOutagesRepository } from '../storage/repositories/camera-outages.js';
 import type { Database } from '../storage/schema.js';
 import { raiseAlert } from '../alerts/raise.js';
@@ -103,7 +109,17 @@ interface Entry extends LiveCamera {
 
 /** The settings that decide the ingest: a change to any of them restarts it. */
 function ingestKey(s: CameraSource): string {
-  return JSON.stringify([s.url, s.username, s.password, s.transport, s.audioAllowed]);
+  return JSON.stringify([s.url, s.username, s.password, s.transport, audioMode(s)]);
+}
+
+/**
+ * What the ingest does with a camera's audio: dropped when not allowed, AAC copied as the camera
+ * sends it, anything else (G.711, or not known yet) transcoded to AAC. The demo pattern's tone is raw
+ * PCM and always encoded.
+ */
+export function audioMode(s: CameraSource): AudioMode {
+  if (s.url.startsWith('demo:')) return s.audioAllowed ? 'aac' : 'drop';
+  return audioModeFor(s.audioAllowed, s.audioCodec);
 }
 
 export class CameraNotAvailable extends Error {
@@ -149,6 +165,7 @@ export class CameraManager {
       log: opts.log,
       periodMs: 0,
       ...opts.idleChecks,
+      onChecked: (source, result) => this.learnedAudio(source, result),
       onSources: (list) => {
         // A safety net for edits that did not come through refresh() (another process, an import).
         for (const s of list) {
@@ -239,6 +256,7 @@ export class CameraManager {
       await this.stopCamera(cameraId, source ? 'camera_disabled' : 'camera_removed');
       return;
     }
+    await this.learnAudio(source);
     const changed = ingestKey(source) !== ingestKey(cam.source);
     cam.source = source;
     if (changed) {
@@ -260,6 +278,7 @@ export class CameraManager {
     const source = await this.opts.sources.get(cameraId);
     if (!source) throw new CameraNotAvailable('not_found', cameraId);
     if (!source.enabled) throw new CameraNotAvailable('disabled', cameraId);
+    await this.learnAudio(source);
     const hub = new LiveHub();
     // Arguments, secrets and reachability follow entry.source, so refresh() only has to restart.
     const secrets: string[] = [];
@@ -270,7 +289,7 @@ export class CameraManager {
       args: () => {
         const s = current();
         secrets.splice(0, secrets.length, ...[s.password, s.username].filter((x): x is string => !!x));
-        return buildIngestArgs({ input: ingestInputFor(s), audio: s.audioAllowed ? 'aac' : 'drop' });
+        return buildIngestArgs({ input: ingestInputFor(s), audio: audioMode(s) });
       },
       secrets,
       reachable: () =>
@@ -300,6 +319,17 @@ export class CameraManager {
     supervisor.on('fragment', (f) => {
       hub.publish(f);
       entry.hls.push(f);
+    });
+    supervisor.on('failure', () => {
+      // Copying audio the camera no longer sends as AAC fails the run: find out again what it sends
+      // (the next attempt's arguments follow entry.source).
+      if (audioMode(entry.source) === 'copy') {
+        const s = { ...entry.source, audioCodec: null };
+        void this.learnAudio(s).then(() => {
+          if (entry.source.url === s.url && s.audioCodec)
+            entry.source = { ...entry.source, audioCodec: s.audioCodec };
+        });
+      }
     });
     supervisor.on('state', (change) => {
       this.opts.log?.info(
@@ -334,6 +364,39 @@ export class CameraManager {
     supervisor.start();
     this.scheduleIdle(entry);
     return entry;
+  }
+
+  /**
+   * When a camera's audio is allowed but its codec is not known for its current URL: one RTSP
+   * DESCRIBE (milliseconds; at most 2 s) finds it and stores it (camera_probes), so the ingest copies
+   * AAC. Sets `source.audioCodec`; on any failure it stays unknown and the audio is transcoded.
+   */
+  private async learnAudio(source: CameraSource): Promise<void> {
+    if (!source.audioAllowed || source.audioCodec || source.url.startsWith('demo:')) return;
+    const r = await checkRtsp({
+      url: source.url,
+      username: source.username,
+      password: source.password,
+      timeoutMs: 2000,
+    });
+    await this.learnedAudio(source, r);
+  }
+
+  /** Stores the audio codec an RTSP check found, when it is new (also from the idle checks). */
+  private async learnedAudio(source: CameraSource, r: RtspCheckResult): Promise<void> {
+    if (!r.ok || !r.audioCodec || r.audioCodec === source.audioCodec || source.url.startsWith('demo:'))
+      return;
+    source.audioCodec = r.audioCodec;
+    try {
+      await this.opts.sources.recordProbe(
+        source.cameraId,
+        source.url,
+        r.audioCodec,
+        this.opts.clock.now().toISOString(),
+      );
+    } catch (err) {
+      this.opts.log?.warn({ err, cameraId: source.cameraId }, 'could not store the camera audio codec');
+    }
   }
 
   /** Opens the camera's outage (once per outage) and arms its alert. */

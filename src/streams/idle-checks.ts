@@ -30,7 +30,7 @@ export type CameraCheck = (source: CameraSource, timeoutMs: number) => Promise<R
 
 export const defaultCameraCheck: CameraCheck = (source, timeoutMs) =>
   source.url.startsWith('demo:')
-    ? Promise.resolve({ ok: true, durationMs: 0, videoCodec: 'H264' })
+    ? Promise.resolve({ ok: true, durationMs: 0, videoCodec: 'H264', audioCodec: 'none' })
     : checkRtsp({ url: source.url, username: source.username, password: source.password, timeoutMs });
 
 export interface IdleHealthChecksOptions {
@@ -47,6 +47,8 @@ export interface IdleHealthChecksOptions {
   timers?: Timers;
   clock?: Clock;
   log?: Logger | undefined;
+  /** Called with every check's result (the camera manager learns the audio codec from it). */
+  onChecked?: (source: CameraSource, result: RtspCheckResult) => void | Promise<void>;
   /** Called with every fresh camera list. */
   onSources?: (sources: readonly CameraSource[]) => void;
 }
@@ -137,6 +139,11 @@ export class IdleHealthChecks {
       ? { at, ok: true, durationMs: Math.round(r.durationMs) }
       : { at, ok: false, failure: r.failure, durationMs: Math.round(r.durationMs) };
     this.results.set(source.cameraId, result);
+    try {
+      await this.opts.onChecked?.(source, r);
+    } catch (err) {
+      this.opts.log?.warn({ err, cameraId: source.cameraId }, 'idle camera check: result not stored');
+    }
     if (!r.ok)
       this.opts.log?.info({ cameraId: source.cameraId, reason: r.failure.code }, 'idle camera check failed');
     return result;

@@ -25,6 +25,7 @@ export async function buildTestApp(
     cameraOptions?: BuildOptions['cameraOptions'];
     /** the app's log lines (JSON), for tests about what is logged */
     logStream?: { write(line: string): void };
+    recordingOptions?: BuildOptions['recordingOptions'];
   } = {},
 ): Promise<TestApp> {
   // Recording is off unless a test asks for it (it would record demo cameras under ./data).
@@ -48,6 +49,7 @@ export async function buildTestApp(
     ephemeralKeys: true,
     ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
     ...(opts.cameraOptions ? { cameraOptions: opts.cameraOptions } : {}),
+    ...(opts.recordingOptions ? { recordingOptions: opts.recordingOptions } : {}),
   });
   await app.ready();
   return { app, ctx, config, close: () => app.close() };

@@ -52,7 +52,8 @@ def audio_branch(args):
     src = "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample"
     if args.audio == "aac":
         return (
-            f"{src} ! audio/x-raw,rate=48000,channels=1 ! voaacenc bitrate=64000 ! aacparse ! "
+            f"{src} ! audio/x-raw,rate={args.audio_rate},channels={args.audio_channels} ! "
+            f"voaacenc bitrate={args.audio_bitrate_kbit * 1000} ! aacparse ! "
             "rtpmp4gpay name=pay1 pt=97"
         )
     if args.audio == "pcma":
@@ -73,6 +74,9 @@ def main():
     parser.add_argument("--bitrate-kbit", type=int, default=400)
     parser.add_argument("--pattern", default="ball")
     parser.add_argument("--audio", choices=["none", "aac", "pcma"], default="none")
+    parser.add_argument("--audio-rate", type=int, default=48000, help="AAC sample rate (Hz)")
+    parser.add_argument("--audio-channels", type=int, default=1, help="AAC channels")
+    parser.add_argument("--audio-bitrate-kbit", type=int, default=64, help="AAC bitrate")
     parser.add_argument("--user", default="")
     parser.add_argument("--password", default="")
     parser.add_argument(

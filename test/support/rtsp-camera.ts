@@ -23,6 +23,10 @@ export interface RtspCameraOptions {
   keyIntFrames?: number;
   bitrateKbit?: number;
   audio?: 'none' | 'aac' | 'pcma';
+  /** AAC only: sample rate (default 48000), channels (default 1), bitrate (default 64 kbit/s). */
+  audioRateHz?: number;
+  audioChannels?: number;
+  audioBitrateKbit?: number;
   user?: string;
   password?: string;
   /** H.264: after this many seconds frames keep flowing but their timestamps stop advancing. */
@@ -117,6 +121,9 @@ export async function startRtspCamera(options: RtspCameraOptions = {}): Promise<
     '--audio',
     options.audio ?? 'none',
   ];
+  if (options.audioRateHz) args.push('--audio-rate', String(options.audioRateHz));
+  if (options.audioChannels) args.push('--audio-channels', String(options.audioChannels));
+  if (options.audioBitrateKbit) args.push('--audio-bitrate-kbit', String(options.audioBitrateKbit));
   if (options.stallAfterSeconds) args.push('--stall-after', String(options.stallAfterSeconds));
   if (options.user !== undefined) args.push('--user', options.user, '--password', options.password ?? '');
   // stdin stays open as a pipe: the camera exits when it closes, i.e. when this process dies.

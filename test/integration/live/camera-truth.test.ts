@@ -6,7 +6,8 @@
  *   seconds of answering although its back-off (30 s here) has far to go; a viewer's arrival retries
  *   a hung camera at once;
  * - a stream whose timestamps stop advancing is restarted by the watchdog;
- * - an edit of URL, audio or enabled through the admin API reaches the running camera at once.
+ * - an edit of URL, credentials, audio or enabled through the admin API reaches the running camera
+ *   at once.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -215,7 +216,7 @@ describe('cameras that tell the truth (real RTSP camera)', { skip }, () => {
     await until('restarted', () => spawns >= 1);
   });
 
-  test('edits through the admin API reach the running camera: URL, audio off, disabled', async () => {
+  test('edits through the admin API reach the running camera: URL, credentials, audio off, disabled', async () => {
     const a = await camera({ audio: 'aac' });
     const b = await camera({ audio: 'aac' });
     const cameraId = ids['Пчёлки — игровая']!; // in the kindergarten admin's scope
@@ -243,6 +244,22 @@ describe('cameras that tell the truth (real RTSP camera)', { skip }, () => {
     cams.splice(cams.indexOf(a), 1);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(live.supervisor.state, 'live', 'camera A is gone, camera B serves');
+
+    // New credentials reach the running ingest too: camera C wants a user name and password.
+    const c = await camera({ audio: 'aac', user: 'okno', password: 'c-pass' });
+    const wrong = await patch({ sourceUrl: c.url, username: 'okno', password: 'wrong' });
+    assert.equal(wrong.statusCode, 200, wrong.body);
+    await until(
+      'auth_failed with the wrong password',
+      () => live.supervisor.stats().failure?.code === 'auth_failed',
+    );
+    const r4 = await patch({ password: 'c-pass' });
+    assert.equal(r4.statusCode, 200, r4.body);
+    await until('live on camera C with its credentials', () => live.supervisor.state === 'live');
+    await b.stop();
+    cams.splice(cams.indexOf(b), 1);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(live.supervisor.state, 'live', 'camera B is gone, camera C serves');
 
     const r2 = await patch({ audioAllowed: false });
     assert.equal(r2.statusCode, 200, r2.body);

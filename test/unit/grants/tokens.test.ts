@@ -393,6 +393,20 @@ describe('GrantVerifier (media process, with a cache of checked signatures)', ()
     assert.equal(reasonOf(await verifier.verify(token, EXPECT, expiresAtMs)), 'expired');
   });
 
+  test('an expired token stays cached a while (an HLS player keeps its URL), still refused as expired', async () => {
+    const verifier = new GrantVerifier(ring.publicOnly(), { clockToleranceSeconds: 0 });
+    const { token, expiresAtMs, streamId } = await signGrant(ring, REQUEST, { atMs: T0, ttlSeconds: 30 });
+    const late = expiresAtMs + 60_000;
+    const first = await verifier.verify(token, EXPECT, late);
+    assert.equal(reasonOf(first), 'expired');
+    assert.equal(first.grant?.streamId, streamId, 'the grant is known: the registry may extend it');
+    assert.equal(verifier.cachedTokens, 1, 'its signature is not checked again on the next request');
+    assert.equal(reasonOf(await verifier.verify(token, EXPECT, late + 1000)), 'expired');
+    const other = new GrantVerifier(ring.publicOnly(), { clockToleranceSeconds: 0 });
+    await other.verify(token, EXPECT, expiresAtMs + 16 * 60_000);
+    assert.equal(other.cachedTokens, 0, 'long expired: not kept');
+  });
+
   test('refusals are not cached as successes', async () => {
     const verifier = new GrantVerifier(ring.publicOnly());
     assert.equal(reasonOf(await verifier.verify('a.b.c', EXPECT, T0)), 'malformed');
