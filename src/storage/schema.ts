@@ -868,6 +868,8 @@ export interface CitizenRequestsTable {
   handed_to: string | null;
   handover_note: string | null;
   updated_at: string;
+}
+
 /** What the last probe or RTSP check found about a camera's stream (migration 0023). */
 export interface CameraProbesTable {
   camera_id: string;
