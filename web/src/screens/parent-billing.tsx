@@ -194,7 +194,7 @@ export function ChildBilling({
                 {live.payer.isMe ? b('par.payerMe') : b('par.payer', { name: live.payer.name })}
               </span>
             </p>
-            {item.nextChargeDate && live.status === 'active' ? (
+            {item.nextChargeDate && live.status === 'active' && !(pilotEnding && !confirmed) ? (
               <p class="muted">{b('par.next', { day: day(item.nextChargeDate) })}</p>
             ) : null}
             {live.offerVersion && live.acceptedAt ? (
