@@ -112,6 +112,10 @@ for (const { name, open, skip } of testDatabases()) {
           headers: admin.headers,
         });
         assert.equal(denied.statusCode, 404);
+        for (const url of [`/api/billing/runs/${last.id}/lines`, `/api/billing/runs/${last.id}`]) {
+          const res = await t.app.inject({ method: 'GET', url, headers: admin.headers });
+          assert.equal(res.statusCode, 404, `${url} is not the kindergarten administrator's`);
+        }
 
         // Parents: the payer shown to both guardians; the pilot with its end; the suspended reason.
         type PB = {
