@@ -20,11 +20,11 @@ import {
   type KindergartenTariff,
   type Line,
   type PaymentImport,
-  type RevenueRow,
   type Run,
   type RunStatus,
   type Tariffs as TariffsView,
 } from '../billing/client.js';
+import { monthTotals, type MonthTotal } from '../billing/logic.js';
 import { columnWords, lineErrorWords, useBillingText, type BillingText } from '../billing/strings.js';
 import { formatDate, formatDateTime } from '../format.js';
 import { useAsync, useTitle } from '../hooks.js';
@@ -1188,27 +1188,6 @@ function ReportTab({ regionId }: { regionId: string }) {
       </Card>
     </div>
   );
-}
-
-interface MonthTotal {
-  period: string;
-  subscribers: number;
-  charged: number;
-  paid: number;
-  arrears: number;
-}
-
-export function monthTotals(rows: readonly RevenueRow[]): MonthTotal[] {
-  const by = new Map<string, MonthTotal>();
-  for (const r of rows) {
-    const m = by.get(r.period) ?? { period: r.period, subscribers: 0, charged: 0, paid: 0, arrears: 0 };
-    m.subscribers += r.subscribers;
-    m.charged += r.chargedKopecks;
-    m.paid += r.paidKopecks;
-    m.arrears += r.arrearsKopecks;
-    by.set(r.period, m);
-  }
-  return [...by.values()].sort((a, b) => a.period.localeCompare(b.period));
 }
 
 const CW = 640;
