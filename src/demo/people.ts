@@ -41,7 +41,7 @@ export const DEMO_PEOPLE = [
     subject: 'demo-parent-nina',
     displayName: 'Нина Козлова',
     email: 'nina@example.test',
-    description: 'родитель: Артём, группа «Пчёлки» — подписка приостановлена: не оплачена',
+    description: 'родитель: Артём, группа «Лучики», детский сад №1 — подписка приостановлена: не оплачена',
   },
   {
     subject: 'demo-kg-admin',

@@ -126,6 +126,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     const stars = await room(kg1, 'group', 'common', 'Группа «Звёздочки»');
     const bedroom = await room(kg1, 'group', 'restricted', 'Спальня «Пчёлок»');
     const entrance1 = await room(kg1, 'entrance', 'common', 'Вход');
+    const rays = await room(kg1, 'group', 'common', 'Группа «Лучики»');
     const daisies = await room(kg2, 'group', 'common', 'Группа «Ромашки»');
     const bells = await room(kg2, 'group', 'common', 'Группа «Колокольчики»');
     const desk1 = await room(office, 'workplace', 'common', 'Кабинет 1 — приём граждан');
@@ -135,6 +136,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await camera(stars, 'Звёздочки — игровая');
     await camera(bedroom, 'Пчёлки — спальня');
     const entranceCamera1 = await camera(entrance1, 'Солнышко — вход');
+    await camera(rays, 'Лучики — игровая');
     await camera(daisies, 'Ромашки — игровая');
     await camera(bells, 'Колокольчики — игровая');
     const deskCamera1 = await camera(desk1, 'Кабинет 1', 'continuous');
@@ -147,6 +149,8 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     await schedule(stars, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
     await consent(bees);
     await consent(daisies);
+    await schedule(rays, [1, 2, 3, 4, 5, 6, 7], '00:00', '24:00');
+    await consent(rays);
     // «Колокольчики» shows «вне часов просмотра»: its one viewing hour is half a day from the moment
     // the demo is seeded, so a first look at the demo always finds the group outside its hours.
     const away = (moscowHour(now) + 12) % 24;
@@ -274,7 +278,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     // The paid service's families: Лиза's mother has not subscribed yet; Артём's subscription is
     // suspended for an unpaid month; Маша's father sees that her mother pays.
     const lisa = await child(kg1, 'Лиза Новикова', 'KG1-21', bees, 'demo-parent-elena', false);
-    const artem = await child(kg1, 'Артём Козлов', 'KG1-22', bees, 'demo-parent-nina');
+    const artem = await child(kg1, 'Артём Козлов', 'KG1-22', rays, 'demo-parent-nina');
     await trx
       .insertInto('guardian_links')
       .values({
@@ -291,7 +295,7 @@ export async function seedDemo(db: Kysely<Database>, issuer: string, now: Date):
     ]);
     await seedConnection(trx, now, regionId, [kg1, kg2]);
     // Children without a demo parent fill the groups.
-    await insertChildren(trx, kg1, bees, ['Миша Фёдоров'], 'KG1-3', stamp);
+    await insertChildren(trx, kg1, rays, ['Миша Фёдоров'], 'KG1-3', stamp);
     await seedBillingDemo(trx, {
       now,
       regionId,

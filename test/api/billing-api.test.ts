@@ -2,7 +2,8 @@
  * The paid service over HTTP on both databases, on the demo's history: the operator's reads answer
  * what their response schemas say (and nothing more), run lines come a page at a time, the parent
  * sees price, pilot and payer; subscribing and a suspension re-check open streams at once (access
- * events), and the hourly job runs once under its lease with two processes.
+ * events), the hourly job runs once under its lease with two processes, and when a free pilot ends
+ * only its confirmed subscriptions continue.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { buildTestApp, sessionFor } from '../support/app.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { devIssuer } from '../../src/identity/dev-provider-info.js';
 import { accessEvents, type AccessChange } from '../../src/streams/access-events.js';
-import { runBillingJobsLeased } from '../../src/billing/jobs.js';
+import { runBillingJobs, runBillingJobsLeased } from '../../src/billing/jobs.js';
 import { billingDeps } from '../../src/api/billing.js';
 import { addMonths } from '../../src/billing/money.js';
 
@@ -111,6 +112,10 @@ for (const { name, open, skip } of testDatabases()) {
           headers: admin.headers,
         });
         assert.equal(denied.statusCode, 404);
+        for (const url of [`/api/billing/runs/${last.id}/lines`, `/api/billing/runs/${last.id}`]) {
+          const res = await t.app.inject({ method: 'GET', url, headers: admin.headers });
+          assert.equal(res.statusCode, 404, `${url} is not the kindergarten administrator's`);
+        }
 
         // Parents: the payer shown to both guardians; the pilot with its end; the suspended reason.
         type PB = {
@@ -185,6 +190,30 @@ for (const { name, open, skip } of testDatabases()) {
         assert.notEqual(first, null);
         assert.equal(second, null);
         assert.notEqual(await runBillingJobsLeased(deps, 'process-a'), null, 'the holder renews');
+
+        // The pilot ends (the job, eleven days on): Ваня's confirmed subscription continues, Катя's
+        // unconfirmed one lapses; the kindergarten's open streams are re-checked.
+        const subOf = async (name: string) =>
+          await db.kysely
+            .selectFrom('subscriptions as s')
+            .innerJoin('children as c', 'c.id', 's.child_id')
+            .select(['s.status', 'c.institution_id'])
+            .where('c.full_name', '=', name)
+            .executeTakeFirstOrThrow();
+        const later = new Date(Date.now() + 12 * 86_400_000);
+        events.length = 0;
+        const ended = await runBillingJobs({ ...deps, clock: { now: () => later } });
+        assert.equal(ended.pilotsEnded, 1);
+        assert.equal((await subOf('Ваня Смирнов')).status, 'active');
+        const katya = await subOf('Катя Смирнова');
+        assert.equal(katya.status, 'cancelled');
+        assert.ok(events.some((e) => e.kind === 'institution' && e.ids?.includes(katya.institution_id)));
+        const lapse = await db.kysely
+          .selectFrom('audit_log')
+          .select('details')
+          .where('action', '=', 'billing.subscription.pilot_lapse')
+          .execute();
+        assert.equal(lapse.length, 1);
       } finally {
         unsubscribe();
         await t.close();

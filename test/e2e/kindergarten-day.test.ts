@@ -222,7 +222,7 @@ describe(
       const item = page.locator('li.camera-admin').filter({ hasText: 'Пчёлки — раздевалка' });
       await item.getByText('Группа «Пчёлки» · Общая зона — видно родителям').waitFor();
       if (camera) await item.getByText('Есть логин и пароль').waitFor();
-      assert.equal(await page.locator('li.camera-admin').count(), 5, 'four demo cameras and the new one');
+      assert.equal(await page.locator('li.camera-admin').count(), 6, 'five demo cameras and the new one');
       // The list never shows the camera's password (nor the page's HTML).
       assert.ok(!(await page.content()).includes('cam-pass-1'));
       await shoot(page, 'admin-6-cameras');

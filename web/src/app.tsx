@@ -128,8 +128,7 @@ function screenFor(loc: Location): ComponentChildren {
   }
   if (path === '/operator') return <OperatorHealth />;
   if (path === '/operator/tariffs') return <Tariffs />;
-  if ((m = matchPath('/operator/tariffs/runs/:id', path)))
-    return <Tariffs tab="runs" runId={m.id ?? ''} />;
+  if ((m = matchPath('/operator/tariffs/runs/:id', path))) return <Tariffs tab="runs" runId={m.id ?? ''} />;
   if ((m = matchPath('/operator/tariffs/:tab', path))) {
     const tab = BILLING_TABS.find((x) => x === m?.tab);
     if (tab) return <Tariffs tab={tab} />;

@@ -17,6 +17,7 @@ import {
   type ParentBillingChild,
 } from '../billing/client.js';
 import { useBillingText } from '../billing/strings.js';
+import { hoursText } from '../billing/logic.js';
 import { formatDate, localDate, browserTimeZone } from '../format.js';
 import { useAsync } from '../hooks.js';
 import { useI18n } from '../i18n.js';
@@ -46,29 +47,6 @@ export function useChildBilling(
     return item ? { offer: all.offer, item } : null;
   }, [childId]);
   return [state.data, reload];
-}
-
-const WEEKDAYS_RU = ['Пн', 'Вт', 'Ср', 'Чт', 'Пт', 'Сб', 'Вс'];
-const WEEKDAYS_EN = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-
-/** Viewing windows in short words: «Пн–Вс 00:00–24:00» when every day is the same. */
-export function hoursText(hours: ParentBillingChild['included']['hours'], lang: 'ru' | 'en'): string {
-  const names = lang === 'ru' ? WEEKDAYS_RU : WEEKDAYS_EN;
-  const byTime = new Map<string, number[]>();
-  for (const h of hours) {
-    const k = `${h.start}–${h.end}`;
-    byTime.set(k, [...(byTime.get(k) ?? []), h.weekday]);
-  }
-  return [...byTime]
-    .map(([time, days]) => {
-      const d = [...new Set(days)].sort((a, b) => a - b);
-      const run = d.length > 1 && d[d.length - 1]! - d[0]! === d.length - 1;
-      const dayText = run
-        ? `${names[d[0]! - 1]}–${names[d[d.length - 1]! - 1]}`
-        : d.map((x) => names[x - 1]).join(', ');
-      return `${dayText} ${time}`;
-    })
-    .join('; ');
 }
 
 const STATE_TONE: Record<ParentBillingChild['charges'][number]['state'], Tone> = {
@@ -194,7 +172,7 @@ export function ChildBilling({
                 {live.payer.isMe ? b('par.payerMe') : b('par.payer', { name: live.payer.name })}
               </span>
             </p>
-            {item.nextChargeDate && live.status === 'active' ? (
+            {item.nextChargeDate && live.status === 'active' && !(pilotEnding && !confirmed) ? (
               <p class="muted">{b('par.next', { day: day(item.nextChargeDate) })}</p>
             ) : null}
             {live.offerVersion && live.acceptedAt ? (

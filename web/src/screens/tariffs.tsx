@@ -20,11 +20,11 @@ import {
   type KindergartenTariff,
   type Line,
   type PaymentImport,
-  type RevenueRow,
   type Run,
   type RunStatus,
   type Tariffs as TariffsView,
 } from '../billing/client.js';
+import { monthTotals, type MonthTotal } from '../billing/logic.js';
 import { columnWords, lineErrorWords, useBillingText, type BillingText } from '../billing/strings.js';
 import { formatDate, formatDateTime } from '../format.js';
 import { useAsync, useTitle } from '../hooks.js';
@@ -1190,27 +1190,6 @@ function ReportTab({ regionId }: { regionId: string }) {
   );
 }
 
-interface MonthTotal {
-  period: string;
-  subscribers: number;
-  charged: number;
-  paid: number;
-  arrears: number;
-}
-
-export function monthTotals(rows: readonly RevenueRow[]): MonthTotal[] {
-  const by = new Map<string, MonthTotal>();
-  for (const r of rows) {
-    const m = by.get(r.period) ?? { period: r.period, subscribers: 0, charged: 0, paid: 0, arrears: 0 };
-    m.subscribers += r.subscribers;
-    m.charged += r.chargedKopecks;
-    m.paid += r.paidKopecks;
-    m.arrears += r.arrearsKopecks;
-    by.set(r.period, m);
-  }
-  return [...by.values()].sort((a, b) => a.period.localeCompare(b.period));
-}
-
 const CW = 640;
 const CH = 200;
 const SERIES = ['charged', 'paid', 'arrears'] as const;
@@ -1219,10 +1198,14 @@ const SERIES = ['charged', 'paid', 'arrears'] as const;
 function RevenueChart({ months }: { months: MonthTotal[] }) {
   const { lang } = useI18n();
   const b = useBillingText();
-  const max = Math.max(1, ...months.map((m) => Math.max(m.charged, m.paid, m.arrears)));
+  // A round top for the scale (1, 2 or 5 × 10ⁿ rubles), with three labelled lines.
+  const peak = Math.max(100, ...months.map((m) => Math.max(m.charged, m.paid, m.arrears)));
+  const step = 10 ** Math.floor(Math.log10(peak));
+  const max = [1, 2, 5, 10].map((k) => k * step).find((v) => v >= peak) ?? peak;
   const top = 24;
   const bottom = 22;
-  const slot = CW / Math.max(1, months.length);
+  const left = 64;
+  const slot = (CW - left) / Math.max(1, months.length);
   const bar = Math.min(36, (slot - 16) / 3);
   const y = (v: number) => CH - bottom - (v / max) * (CH - top - bottom);
   const label = months
@@ -1239,9 +1222,16 @@ function RevenueChart({ months }: { months: MonthTotal[] }) {
         role="img"
         aria-label={`${b('rep.chartLabel')}: ${label}`}
       >
-        <line class="chart-grid" x1="0" x2={CW} y1={y(0)} y2={y(0)} />
+        {[0, 0.5, 1].map((f) => (
+          <g key={f}>
+            <line class="chart-grid" x1={left} x2={CW} y1={y(max * f)} y2={y(max * f)} />
+            <text class="chart-label" x={left - 6} y={y(max * f) + 4} text-anchor="end">
+              {rub(Math.round(max * f), lang)}
+            </text>
+          </g>
+        ))}
         {months.map((m, i) => {
-          const x0 = i * slot + (slot - bar * 3) / 2;
+          const x0 = left + i * slot + (slot - bar * 3) / 2;
           return (
             <g key={m.period}>
               {SERIES.map((s, j) => (
@@ -1256,10 +1246,10 @@ function RevenueChart({ months }: { months: MonthTotal[] }) {
                   <title>{`${b(`rep.${s}`)}: ${rub(m[s], lang)}`}</title>
                 </rect>
               ))}
-              <text class="chart-label" x={i * slot + slot / 2} y={14} text-anchor="middle">
+              <text class="chart-label" x={left + i * slot + slot / 2} y={14} text-anchor="middle">
                 {m.subscribers}
               </text>
-              <text class="chart-label" x={i * slot + slot / 2} y={CH - 6} text-anchor="middle">
+              <text class="chart-label" x={left + i * slot + slot / 2} y={CH - 6} text-anchor="middle">
                 {monthName(m.period, lang)}
               </text>
             </g>
