@@ -10,7 +10,8 @@
  *    tomorrow's final meal orders in one job run. Goal: ≤ 10 s.
  */
 import http from 'node:http';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/storage/schema.js';
 import { signBody } from '../src/attendance/signature.js';
 import { AttendanceJobs } from '../src/attendance/jobs.js';
 import { cutoffOf, localToday } from '../src/attendance/days.js';
@@ -117,7 +118,193 @@ export interface NightlyOptions {
   repetitions: number;
 }
 
-/** Builds the city straight through multi-row inserts, then times the job's run. */
+/**
+ * Builds the nightly benchmark's city straight through multi-row inserts: `kindergartens` kindergartens
+ * of 4 groups × 20 children, yesterday's register and door events, and 4 weeks of aggregated history.
+ */
+export async function seedCity(
+  k: Kysely<Database>,
+  kindergartens: number,
+  now: Date,
+): Promise<{ children: number; zone: string; today: string }> {
+  const ts = now.toISOString();
+  const stamp = { created_at: ts, updated_at: ts };
+  const zone = 'Europe/Moscow';
+  const today = localToday(now.getTime(), zone);
+  const yesterday = addDays(today, -1);
+  const regionId = newId();
+  await k
+    .insertInto('regions')
+    .values({ id: regionId, name: 'Bench city', ...stamp })
+    .execute();
+  const insert = async (
+    table:
+      | 'institutions'
+      | 'rooms'
+      | 'children'
+      | 'enrolments'
+      | 'register_marks'
+      | 'attendance_group_days'
+      | 'attendance_events'
+      | 'attendance_devices'
+      | 'cameras',
+    rows: Record<string, unknown>[],
+  ) => {
+    const cols = Object.keys(rows[0] ?? {}).length || 1;
+    const per = Math.floor(30000 / cols);
+    await k.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += per)
+        await trx
+          .insertInto(table)
+          .values(rows.slice(i, i + per))
+          .execute();
+    });
+  };
+  const kgs: Record<string, unknown>[] = [];
+  const rooms: Record<string, unknown>[] = [];
+  const children: Record<string, unknown>[] = [];
+  const enrolments: Record<string, unknown>[] = [];
+  const marks: Record<string, unknown>[] = [];
+  const history: Record<string, unknown>[] = [];
+  const cameras: Record<string, unknown>[] = [];
+  const devices: Record<string, unknown>[] = [];
+  const events: Record<string, unknown>[] = [];
+  let r = 12345;
+  const rand = () => (r = (r * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < kindergartens; i++) {
+    const kg = newId();
+    kgs.push({
+      id: kg,
+      region_id: regionId,
+      kind: 'kindergarten',
+      name: `Детский сад ${i}`,
+      time_zone: zone,
+      free_pilot: 0,
+      monthly_fee_minor: null,
+      consent_required: 1,
+      ...stamp,
+    });
+    const entrance = newId();
+    rooms.push({
+      id: entrance,
+      institution_id: kg,
+      kind: 'entrance',
+      zone: 'common',
+      name: 'Вход',
+      ...stamp,
+    });
+    const cam = newId();
+    cameras.push({
+      id: cam,
+      room_id: entrance,
+      name: 'Вход',
+      source_url: 'demo:x',
+      source_username: null,
+      source_password: null,
+      rtsp_transport: 'tcp',
+      enabled: 1,
+      audio_allowed: 0,
+      recording_policy: 'off',
+      ...stamp,
+    });
+    const dev = newId();
+    devices.push({
+      id: dev,
+      institution_id: kg,
+      camera_id: cam,
+      name: 'c',
+      secret: 's',
+      enabled: 1,
+      last_event_at: null,
+      ...stamp,
+    });
+    let arrivals = 0;
+    for (let g = 0; g < 4; g++) {
+      const room = newId();
+      rooms.push({
+        id: room,
+        institution_id: kg,
+        kind: 'group',
+        zone: 'common',
+        name: `Группа ${g}`,
+        ...stamp,
+      });
+      for (let c = 0; c < 20; c++) {
+        const child = newId();
+        children.push({
+          id: child,
+          institution_id: kg,
+          full_name: `Ребёнок ${c}`,
+          birth_date: null,
+          external_ref: null,
+          age_group: g === 0 ? 'nursery' : 'kindergarten',
+          diet: c === 7 ? 'dairy_free' : 'standard',
+          ...stamp,
+        });
+        enrolments.push({
+          id: newId(),
+          child_id: child,
+          room_id: room,
+          start_date: '2025-09-01',
+          end_date: null,
+          ...stamp,
+        });
+        const absent = rand() < 0.12;
+        if (!absent) arrivals++;
+        marks.push({
+          child_id: child,
+          day: yesterday,
+          institution_id: kg,
+          room_id: room,
+          status: absent ? 'absent' : 'present',
+          reason: absent ? 'ill' : null,
+          marked_at: ts,
+          marked_by: null,
+          synced_at: ts,
+        });
+      }
+      for (let back = 2; back <= 29; back++)
+        history.push({
+          room_id: room,
+          day: addDays(today, -back),
+          institution_id: kg,
+          enrolled: 20,
+          present: 17,
+          absent_notified: 1,
+          absent_unannounced: 2,
+          ill: 1,
+          unmarked: 0,
+          computed_at: ts,
+        });
+    }
+    for (let e = 0; e < arrivals; e++)
+      events.push({
+        device_id: dev,
+        device_event_id: `e${e}`,
+        institution_id: kg,
+        camera_id: cam,
+        occurred_at: ts,
+        local_day: yesterday,
+        local_minute: 480 + e,
+        direction: 'in',
+        count: 1,
+        received_at: ts,
+        via: 'demo',
+      });
+  }
+  await insert('institutions', kgs);
+  await insert('rooms', rooms);
+  await insert('cameras', cameras);
+  await insert('attendance_devices', devices);
+  await insert('children', children);
+  await insert('enrolments', enrolments);
+  await insert('register_marks', marks);
+  await insert('attendance_group_days', history);
+  await insert('attendance_events', events);
+  return { children: children.length, zone, today };
+}
+
+/** Seeds the city (seedCity), then times the job's run. */
 export async function benchNightly(opts: NightlyOptions): Promise<Figure[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'okno-bench-attendance-'));
   const db = openDatabase({ sqlitePath: path.join(dir, 'okno.db') });
@@ -125,180 +312,8 @@ export async function benchNightly(opts: NightlyOptions): Promise<Figure[]> {
     await migrateToLatest(db);
     const k = db.kysely;
     const now = new Date();
-    const ts = now.toISOString();
-    const stamp = { created_at: ts, updated_at: ts };
-    const zone = 'Europe/Moscow';
-    const today = localToday(now.getTime(), zone);
-    const yesterday = addDays(today, -1);
-    const regionId = newId();
-    await k
-      .insertInto('regions')
-      .values({ id: regionId, name: 'Bench city', ...stamp })
-      .execute();
-    const insert = async (
-      table:
-        | 'institutions'
-        | 'rooms'
-        | 'children'
-        | 'enrolments'
-        | 'register_marks'
-        | 'attendance_group_days'
-        | 'attendance_events'
-        | 'attendance_devices'
-        | 'cameras',
-      rows: Record<string, unknown>[],
-    ) => {
-      const cols = Object.keys(rows[0] ?? {}).length || 1;
-      const per = Math.floor(30000 / cols);
-      await k.transaction().execute(async (trx) => {
-        for (let i = 0; i < rows.length; i += per)
-          await trx
-            .insertInto(table)
-            .values(rows.slice(i, i + per))
-            .execute();
-      });
-    };
-    const kgs: Record<string, unknown>[] = [];
-    const rooms: Record<string, unknown>[] = [];
-    const children: Record<string, unknown>[] = [];
-    const enrolments: Record<string, unknown>[] = [];
-    const marks: Record<string, unknown>[] = [];
-    const history: Record<string, unknown>[] = [];
-    const cameras: Record<string, unknown>[] = [];
-    const devices: Record<string, unknown>[] = [];
-    const events: Record<string, unknown>[] = [];
-    let r = 12345;
-    const rand = () => (r = (r * 1103515245 + 12345) % 2147483648) / 2147483648;
-    for (let i = 0; i < opts.kindergartens; i++) {
-      const kg = newId();
-      kgs.push({
-        id: kg,
-        region_id: regionId,
-        kind: 'kindergarten',
-        name: `Детский сад ${i}`,
-        time_zone: zone,
-        free_pilot: 0,
-        monthly_fee_minor: null,
-        consent_required: 1,
-        ...stamp,
-      });
-      const entrance = newId();
-      rooms.push({
-        id: entrance,
-        institution_id: kg,
-        kind: 'entrance',
-        zone: 'common',
-        name: 'Вход',
-        ...stamp,
-      });
-      const cam = newId();
-      cameras.push({
-        id: cam,
-        room_id: entrance,
-        name: 'Вход',
-        source_url: 'demo:x',
-        source_username: null,
-        source_password: null,
-        rtsp_transport: 'tcp',
-        enabled: 1,
-        audio_allowed: 0,
-        recording_policy: 'off',
-        ...stamp,
-      });
-      const dev = newId();
-      devices.push({
-        id: dev,
-        institution_id: kg,
-        camera_id: cam,
-        name: 'c',
-        secret: 's',
-        enabled: 1,
-        last_event_at: null,
-        ...stamp,
-      });
-      let arrivals = 0;
-      for (let g = 0; g < 4; g++) {
-        const room = newId();
-        rooms.push({
-          id: room,
-          institution_id: kg,
-          kind: 'group',
-          zone: 'common',
-          name: `Группа ${g}`,
-          ...stamp,
-        });
-        for (let c = 0; c < 20; c++) {
-          const child = newId();
-          children.push({
-            id: child,
-            institution_id: kg,
-            full_name: `Ребёнок ${c}`,
-            birth_date: null,
-            external_ref: null,
-            age_group: g === 0 ? 'nursery' : 'kindergarten',
-            diet: c === 7 ? 'dairy_free' : 'standard',
-            ...stamp,
-          });
-          enrolments.push({
-            id: newId(),
-            child_id: child,
-            room_id: room,
-            start_date: '2025-09-01',
-            end_date: null,
-            ...stamp,
-          });
-          const absent = rand() < 0.12;
-          if (!absent) arrivals++;
-          marks.push({
-            child_id: child,
-            day: yesterday,
-            institution_id: kg,
-            room_id: room,
-            status: absent ? 'absent' : 'present',
-            reason: absent ? 'ill' : null,
-            marked_at: ts,
-            marked_by: null,
-            synced_at: ts,
-          });
-        }
-        for (let back = 2; back <= 29; back++)
-          history.push({
-            room_id: room,
-            day: addDays(today, -back),
-            institution_id: kg,
-            enrolled: 20,
-            present: 17,
-            absent_notified: 1,
-            absent_unannounced: 2,
-            ill: 1,
-            unmarked: 0,
-            computed_at: ts,
-          });
-      }
-      for (let e = 0; e < arrivals; e++)
-        events.push({
-          device_id: dev,
-          device_event_id: `e${e}`,
-          institution_id: kg,
-          camera_id: cam,
-          occurred_at: ts,
-          local_day: yesterday,
-          local_minute: 480 + e,
-          direction: 'in',
-          count: 1,
-          received_at: ts,
-          via: 'demo',
-        });
-    }
-    await insert('institutions', kgs);
-    await insert('rooms', rooms);
-    await insert('cameras', cameras);
-    await insert('attendance_devices', devices);
-    await insert('children', children);
-    await insert('enrolments', enrolments);
-    await insert('register_marks', marks);
-    await insert('attendance_group_days', history);
-    await insert('attendance_events', events);
+    const city = await seedCity(k, opts.kindergartens, now);
+    const { zone, today } = city;
     const tomorrow = addDays(today, 1);
     const afterCutoff = {
       now: () => new Date(Math.max(Date.now(), cutoffOf(tomorrow, 12, zone).getTime() + 1000)),
@@ -320,7 +335,7 @@ export async function benchNightly(opts: NightlyOptions): Promise<Figure[]> {
         title: `nightly aggregation and meal orders, ${opts.kindergartens} kindergartens (SQLite)`,
         unit: 's',
         summary: summarize(seconds),
-        over: `${opts.repetitions} runs; ${children.length} children, ${report.aggregated} kindergarten-days aggregated, ${report.ordersFinalized} orders made final`,
+        over: `${opts.repetitions} runs; ${city.children} children, ${report.aggregated} kindergarten-days aggregated, ${report.ordersFinalized} orders made final`,
         goal: { on: 'median', op: '<=', value: 10 },
       },
     ];

@@ -27,8 +27,8 @@ export async function computeDay(
 ): Promise<DayAggregate> {
   const repo = new AttendanceRepository(db);
   const [children, marks, notices, doors] = await Promise.all([
-    repo.enrolled(day, { institutionIds }),
-    repo.marksFor(institutionIds, day),
+    repo.enrolledBuckets(day, institutionIds),
+    repo.markStatuses(institutionIds, day),
     repo.noticesCovering(institutionIds, day),
     repo.doorCounts(institutionIds, day, MORNING_WINDOW),
   ]);

@@ -65,9 +65,9 @@ export async function computeOrders(
   if (todo.length === 0) return 0;
   const todoIds = todo.map((k) => k.id);
   const [children, notices, history] = await Promise.all([
-    repo.enrolled(day, { institutionIds: todoIds }),
+    repo.enrolledBuckets(day, todoIds),
     repo.noticesCovering(todoIds, day),
-    repo.groupHistory(todoIds, addDays(day, -HISTORY_DAYS), day),
+    repo.forecastHistory(todoIds, addDays(day, -HISTORY_DAYS), day),
   ]);
   const cutoffs = new Map(todo.map((k) => [k.id, cutoffOf(day, deps.cutoffHour, k.timeZone)]));
   const isFinal = (id: string) => now.getTime() >= cutoffs.get(id)!.getTime();

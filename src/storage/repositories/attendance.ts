@@ -30,6 +30,14 @@ export interface EnrolledChild {
   diet: string;
 }
 
+export type ForecastHistoryRow = Pick<
+  GroupDayRow,
+  'institution_id' | 'room_id' | 'day' | 'enrolled' | 'absent_notified' | 'absent_unannounced'
+>;
+
+/** An enrolled child as the counts see it (enrolledBuckets). */
+export type BucketChild = Omit<EnrolledChild, 'fullName'>;
+
 export interface InstitutionInfo {
   id: string;
   name: string;
@@ -127,6 +135,49 @@ export class AttendanceRepository {
     return out;
   }
 
+  /**
+   * The children enrolled on `day` in group rooms of these kindergartens, without names and in no
+   * particular order: what the nightly counts and the meal order need. Two contiguous index scans per
+   * chunk of kindergartens (their children; their group rooms' enrolments), joined here by child id,
+   * instead of one lookup per child by its random id (migration 0022 makes both scans covering).
+   * An enrolment's room is always in the child's kindergarten (enrolments check it), so this is the
+   * same set as `enrolled()`.
+   */
+  async enrolledBuckets(day: string, institutionIds: readonly string[]): Promise<BucketChild[]> {
+    const out: BucketChild[] = [];
+    for (const part of chunked(institutionIds)) {
+      const [kids, rows] = await Promise.all([
+        this.db
+          .selectFrom('children')
+          .select(['id', 'institution_id', 'age_group', 'diet'])
+          .where('institution_id', 'in', part)
+          .execute(),
+        this.db
+          .selectFrom('enrolments as e')
+          .innerJoin('rooms as r', 'r.id', 'e.room_id')
+          .select(['e.child_id', 'e.room_id'])
+          .where('r.institution_id', 'in', part)
+          .where('r.kind', '=', 'group')
+          .where('e.start_date', '<=', day)
+          .where((eb) => eb.or([eb('e.end_date', 'is', null), eb('e.end_date', '>=', day)]))
+          .execute(),
+      ]);
+      const byId = new Map(kids.map((k) => [k.id, k]));
+      for (const r of rows) {
+        const c = byId.get(r.child_id);
+        if (!c) continue;
+        out.push({
+          childId: c.id,
+          institutionId: c.institution_id,
+          roomId: r.room_id,
+          ageGroup: c.age_group ?? 'kindergarten',
+          diet: c.diet ?? 'standard',
+        });
+      }
+    }
+    return out;
+  }
+
   /** The group room a child is enrolled in on `day`, with the child's kindergarten. */
   enrolmentOf(
     childId: string,
@@ -197,6 +248,24 @@ export class AttendanceRepository {
     const out: RegisterMarkRow[] = [];
     for (const part of chunked(institutionIds))
       out.push(...(await this.marks({ institutionIds: part, day })));
+    return out;
+  }
+
+  /** The day's marks of these kindergartens, only what the counts read (a covering index scan). */
+  async markStatuses(
+    institutionIds: readonly string[],
+    day: string,
+  ): Promise<Pick<RegisterMarkRow, 'child_id' | 'status' | 'reason'>[]> {
+    const out: Pick<RegisterMarkRow, 'child_id' | 'status' | 'reason'>[] = [];
+    for (const part of chunked(institutionIds))
+      out.push(
+        ...(await this.db
+          .selectFrom('register_marks')
+          .select(['child_id', 'status', 'reason'])
+          .where('institution_id', 'in', part)
+          .where('day', '=', day)
+          .execute()),
+      );
     return out;
   }
 
@@ -378,6 +447,26 @@ export class AttendanceRepository {
         ...(await this.db
           .selectFrom('attendance_group_days')
           .selectAll()
+          .where('institution_id', 'in', part)
+          .where('day', '>=', fromDay)
+          .where('day', '<', beforeDay)
+          .execute()),
+      );
+    return out;
+  }
+
+  /** The group-days the forecast learns from: only its columns (a covering index scan, 0022). */
+  async forecastHistory(
+    institutionIds: readonly string[],
+    fromDay: string,
+    beforeDay: string,
+  ): Promise<ForecastHistoryRow[]> {
+    const out: ForecastHistoryRow[] = [];
+    for (const part of chunked(institutionIds))
+      out.push(
+        ...(await this.db
+          .selectFrom('attendance_group_days')
+          .select(['institution_id', 'room_id', 'day', 'enrolled', 'absent_notified', 'absent_unannounced'])
           .where('institution_id', 'in', part)
           .where('day', '>=', fromDay)
           .where('day', '<', beforeDay)
