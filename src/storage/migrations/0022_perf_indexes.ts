@@ -6,8 +6,7 @@
  * reading 160,000 children one lookup at a time costs far more than scanning an index that holds
  * every column the query reads ("covering"). The nightly attendance work reads whole kindergartens:
  * - children by kindergarten with their meal profile;
- * - enrolments by group room with their dates and child (replaces the plain room index);
- * - the register of a kindergarten's day with each child's status (replaces (institution_id, day));
+ * - a child's enrolments with their dates and room (replaces the plain child index);
  * - the group-days the forecast learns from (replaces (institution_id, day)).
  *
  * Money totals: a region's monthly total passes 2^31 kopecks (21 million roubles) at city scale, so
@@ -23,18 +22,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['institution_id', 'id', 'age_group', 'diet'])
     .execute();
 
-  await db.schema.dropIndex('enrolments_room_idx').execute();
+  await db.schema.dropIndex('enrolments_child_idx').execute();
   await db.schema
-    .createIndex('enrolments_room_cover_idx')
+    .createIndex('enrolments_child_cover_idx')
     .on('enrolments')
-    .columns(['room_id', 'start_date', 'end_date', 'child_id'])
-    .execute();
-
-  await db.schema.dropIndex('register_marks_institution_idx').execute();
-  await db.schema
-    .createIndex('register_marks_institution_cover_idx')
-    .on('register_marks')
-    .columns(['institution_id', 'day', 'child_id', 'status', 'reason'])
+    .columns(['child_id', 'start_date', 'end_date', 'room_id'])
     .execute();
 
   await db.schema.dropIndex('attendance_group_days_institution_idx').execute();
