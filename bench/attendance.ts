@@ -3,8 +3,9 @@
  *
  * 1. Door-event intake over real HTTP (keep-alive, 8 concurrent devices) on the demo app: signed
  *    batches of 50 events (an analytics box or a device sending its backlog: the normal shape) and
- *    single-event requests, with every event new (each is stored). Events/s and request latency
- *    percentiles. Goal: ≥ 5,000 events/s with p99 ≤ 20 ms on SQLite; PostgreSQL printed.
+ *    single-event requests, with every event new (each is stored). Events/s at capacity (devices
+ *    sending back to back), then the request latency while 5,000 events/s arrive on schedule (open
+ *    loop). Goal: ≥ 5,000 events/s, and p99 ≤ 20 ms at that rate, on SQLite; PostgreSQL printed.
  * 2. The nightly work for 2,000 kindergartens (4 groups × 20 children each: 160,000 children, a
  *    register of yesterday, door events, 4 weeks of aggregated history): yesterday's aggregation and
  *    tomorrow's final meal orders in one job run. Goal: ≤ 10 s.
@@ -24,6 +25,9 @@ import { distribution, summarize } from './lib/stats.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+/** The goal's rate: the p99 latency is measured while this many events a second arrive. */
+const PACED_EVENTS_PER_S = 5000;
 
 export interface IntakeOptions {
   /** events per repetition */
@@ -103,9 +107,64 @@ export async function benchIntake(database: 'sqlite' | 'postgres', opts: IntakeO
           ? { goal: { on: 'median', op: '>=' as const, value: 5000 } }
           : {}),
         notes:
-          perRequest === 50 && database === 'sqlite' ? ['and p99 request latency ≤ 20 ms (p99Ms above)'] : [],
+          perRequest === 50 && database === 'sqlite'
+            ? [
+                'capacity: 8 devices sending back to back (closed loop); its latency is queueing behind',
+                'the other devices, the p99 goal is measured at the goal rate (the paced figure below)',
+              ]
+            : [],
       });
     }
+    // Latency at the goal's rate: 5,000 events/s offered as 100 requests of 50 events a second, sent
+    // on schedule whether or not earlier ones have answered (open loop), each timed from when it was
+    // due to go out (so a stall counts against every request it delays).
+    const p99s: number[] = [];
+    const achieved: number[] = [];
+    const paced: number[] = [];
+    const perRequest = 50;
+    const interval = 1000 / (PACED_EVENTS_PER_S / perRequest);
+    for (let rep = 0; rep < opts.repetitions; rep++) {
+      const requests = Math.ceil(opts.events / perRequest);
+      const latencies: number[] = [];
+      const inFlight: Promise<void>[] = [];
+      const t0 = performance.now();
+      for (let r = 0; r < requests; r++) {
+        const due = t0 + r * interval;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+        const events = [];
+        for (let i = 0; i < perRequest; i++)
+          events.push({ eventId: `p-${++seq}`, at: new Date().toISOString(), direction: 'in' });
+        const body = JSON.stringify({ events });
+        const ts = Math.floor(Date.now() / 1000);
+        inFlight.push(
+          post(agent, okno.host!, body, {
+            'content-type': 'application/json',
+            'x-okno-device': device.id,
+            'x-okno-timestamp': String(ts),
+            'x-okno-signature': signBody(device.secret, ts, body),
+          }).then((status) => {
+            latencies.push(performance.now() - due);
+            if (status !== 200) throw new Error(`intake answered ${status}`);
+          }),
+        );
+      }
+      await Promise.all(inFlight);
+      achieved.push((requests * perRequest) / ((performance.now() - t0) / 1000));
+      const d = distribution(latencies);
+      p99s.push(d.p99);
+      paced.push(...latencies);
+    }
+    const all = distribution(paced);
+    figures.push({
+      id: `attendance.intake.${database}.paced`,
+      title: `door-event intake at ${PACED_EVENTS_PER_S.toLocaleString('en')} events/s offered, p99 latency (${database})`,
+      unit: 'ms',
+      summary: summarize(p99s),
+      over: `${opts.repetitions} runs of ${opts.events} events in requests of ${perRequest}, open loop`,
+      extra: { eventsPerS: summarize(achieved).median, p50Ms: all.p50, maxMs: all.max },
+      ...(database === 'sqlite' ? { goal: { on: 'median', op: '<=' as const, value: 20 } } : {}),
+    });
     return figures;
   } finally {
     agent.destroy();
