@@ -26,25 +26,22 @@ export async function computeDay(
   computedAt: string,
 ): Promise<DayAggregate> {
   const repo = new AttendanceRepository(db);
-  const [children, marks, notices, doors] = await Promise.all([
-    repo.enrolled(day, { institutionIds }),
-    repo.marksFor(institutionIds, day),
-    repo.noticesCovering(institutionIds, day),
+  const [buckets, doors] = await Promise.all([
+    repo.bucketCounts(day, institutionIds, { marks: true }),
     repo.doorCounts(institutionIds, day, MORNING_WINDOW),
   ]);
-  const markOf = new Map(marks.map((m) => [m.child_id, m]));
-  const notified = new Set(notices.map((n) => n.child_id));
   const groups = new Map<string, GroupDayRow>();
   type KgDay = AttendanceDayRow & { marked: number };
   const kg = new Map<string, KgDay>();
   const actual = new Map<string, DayAggregate['actuals'][number]>();
-  for (const c of children) {
-    let g = groups.get(c.roomId);
+  // The database counted each kindergarten × group × age group × diet (bucketCounts); summed here.
+  for (const b of buckets) {
+    let g = groups.get(b.roomId);
     if (!g) {
       g = {
-        room_id: c.roomId,
+        room_id: b.roomId,
         day,
-        institution_id: c.institutionId,
+        institution_id: b.institutionId,
         enrolled: 0,
         present: 0,
         absent_notified: 0,
@@ -53,13 +50,13 @@ export async function computeDay(
         unmarked: 0,
         computed_at: computedAt,
       };
-      groups.set(c.roomId, g);
+      groups.set(b.roomId, g);
     }
-    let k: KgDay | undefined = kg.get(c.institutionId);
+    let k: KgDay | undefined = kg.get(b.institutionId);
     if (!k) {
-      const door = doors.get(c.institutionId);
+      const door = doors.get(b.institutionId);
       k = {
-        institution_id: c.institutionId,
+        institution_id: b.institutionId,
         day,
         enrolled: 0,
         present: 0,
@@ -70,30 +67,25 @@ export async function computeDay(
         computed_at: computedAt,
         marked: 0,
       };
-      kg.set(c.institutionId, k);
+      kg.set(b.institutionId, k);
     }
-    const key = `${c.institutionId}\u0000${c.ageGroup}\u0000${c.diet}`;
+    const key = `${b.institutionId}\u0000${b.ageGroup}\u0000${b.diet}`;
     let a = actual.get(key);
     if (!a) {
-      a = { institutionId: c.institutionId, day, ageGroup: c.ageGroup, diet: c.diet, actual: 0 };
+      a = { institutionId: b.institutionId, day, ageGroup: b.ageGroup, diet: b.diet, actual: 0 };
       actual.set(key, a);
     }
-    g.enrolled++;
-    k.enrolled++;
-    const m = markOf.get(c.childId);
-    if (m) k.marked++;
-    if (m?.status === 'present') {
-      g.present++;
-      k.present++;
-      a.actual++;
-    } else if (notified.has(c.childId)) g.absent_notified++;
-    else if (m?.status === 'absent') {
-      g.absent_unannounced++;
-      if (m.reason === 'ill') g.ill++;
-    } else {
-      g.unmarked++;
-      k.unmarked++;
-    }
+    g.enrolled += b.enrolled;
+    g.present += b.present;
+    g.absent_notified += b.absentNotified;
+    g.absent_unannounced += b.absentUnannounced;
+    g.ill += b.ill;
+    g.unmarked += b.unmarked;
+    k.enrolled += b.enrolled;
+    k.present += b.present;
+    k.unmarked += b.unmarked;
+    k.marked += b.marked;
+    a.actual += b.present;
   }
   // A day without a register (a weekend, a closed day, not yet marked) is not history.
   const kept = [...kg.values()].filter((k) => k.marked > 0 || (k.door_arrivals ?? 0) > 0);

@@ -92,14 +92,17 @@ export function forecastDay(
   const from = addDays(day, -HISTORY_DAYS);
   const hist = history.filter((h) => h.day >= from && h.day < day && h.enrolled > 0);
   const weekday = weekdayOfDate(day);
+  // Group-days repeat a handful of dates: the weekday of each date is worked out once.
+  const weekdays = new Map<string, number>();
+  const weekdayOf = (d: string) => {
+    let w = weekdays.get(d);
+    if (w === undefined) weekdays.set(d, (w = weekdayOfDate(d)));
+    return w;
+  };
   const historyDays = new Set(hist.map((h) => h.day)).size;
   const overall = rate(hist);
   const overallRate = overall.expected > 0 ? overall.absent / overall.expected : 0;
-  const weekdayRate = shrunk(
-    rate(hist.filter((h) => weekdayOfDate(h.day) === weekday)),
-    overallRate,
-    K_WEEKDAY,
-  );
+  const weekdayRate = shrunk(rate(hist.filter((h) => weekdayOf(h.day) === weekday)), overallRate, K_WEEKDAY);
   const recentFrom = addDays(day, -RECENT_DAYS);
   // The season's level: the median group's recent rate, so an outbreak in one group does not raise all.
   const recentHist = hist.filter((h) => h.day >= recentFrom);

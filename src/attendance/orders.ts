@@ -15,7 +15,7 @@ import {
 } from '../storage/repositories/attendance.js';
 import type { AgeGroup, Database } from '../storage/schema.js';
 import { cutoffOf } from './days.js';
-import { forecastDay, HISTORY_DAYS, mape, type Reasoning } from './forecast.js';
+import { forecastDay, HISTORY_DAYS, mape, type ForecastChild, type Reasoning } from './forecast.js';
 
 export interface OrderLineView {
   ageGroup: AgeGroup;
@@ -64,34 +64,40 @@ export async function computeOrders(
   const todo = kgs.filter((k) => !finalized.has(k.id));
   if (todo.length === 0) return 0;
   const todoIds = todo.map((k) => k.id);
-  const [children, notices, history] = await Promise.all([
-    repo.enrolled(day, { institutionIds: todoIds }),
-    repo.noticesCovering(todoIds, day),
-    repo.groupHistory(todoIds, addDays(day, -HISTORY_DAYS), day),
-  ]);
   const cutoffs = new Map(todo.map((k) => [k.id, cutoffOf(day, deps.cutoffHour, k.timeZone)]));
   const isFinal = (id: string) => now.getTime() >= cutoffs.get(id)!.getTime();
-  // After the cut-off only notices given before it count (later ones reach the teacher, not the order).
-  const notified = new Set(
-    notices
-      .filter(
-        (n) => !isFinal(n.institution_id) || n.created_at < cutoffs.get(n.institution_id)!.toISOString(),
-      )
-      .map((n) => n.child_id),
-  );
-  const childrenOf = groupBy(children, (c) => c.institutionId);
+  // After the cut-off only notices given before it count (later ones reach the teacher, not the order):
+  // kindergartens are counted together per cut-off instant (drafts: every notice counts).
+  const byCutoff = groupBy(todo, (k) => (isFinal(k.id) ? cutoffs.get(k.id)!.toISOString() : ''));
+  const [buckets, history] = await Promise.all([
+    Promise.all(
+      [...byCutoff].map(([before, list]) =>
+        repo.bucketCounts(
+          day,
+          list.map((k) => k.id),
+          { marks: false, noticesBefore: before || undefined },
+        ),
+      ),
+    ).then((parts) => parts.flat()),
+    repo.forecastHistory(todoIds, addDays(day, -HISTORY_DAYS), day),
+  ]);
+  const bucketsOf = groupBy(buckets, (b) => b.institutionId);
   const historyOf = groupBy(history, (h) => h.institution_id);
   const at = now.toISOString();
   const rows: MealOrderRow[] = [];
   for (const k of todo) {
+    // The forecast takes children one by one; the database counted them per group and bucket.
+    // (forecastDay only reads them: one object per bucket and notice state, repeated).
+    const children: ForecastChild[] = [];
+    for (const b of bucketsOf.get(k.id) ?? []) {
+      const c = { roomId: b.roomId, ageGroup: b.ageGroup, diet: b.diet };
+      const told: ForecastChild = { ...c, notified: true };
+      const untold: ForecastChild = { ...c, notified: false };
+      for (let i = 0; i < b.enrolled; i++) children.push(i < b.notified ? told : untold);
+    }
     const f = forecastDay(
       day,
-      (childrenOf.get(k.id) ?? []).map((c) => ({
-        roomId: c.roomId,
-        ageGroup: c.ageGroup,
-        diet: c.diet,
-        notified: notified.has(c.childId),
-      })),
+      children,
       (historyOf.get(k.id) ?? []).map((h) => ({
         roomId: h.room_id,
         day: h.day,

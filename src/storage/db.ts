@@ -66,6 +66,9 @@ export function openDatabase(opts: OpenOptions): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // 64 MiB of page cache instead of SQLite's 2 MiB: ids are random UUIDs, so city-scale work (a
+  // billing run, the nightly attendance) touches index pages all over the file (docs/benchmarks.md).
+  sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   // Checkpoints run in a worker thread (sqlite-checkpointer.ts); the automatic one is only a backstop.
   const checkpointer =
     file === ':memory:' ? undefined : new SqliteCheckpointer(file, opts.checkpointIntervalMs);
@@ -84,6 +87,9 @@ export function openDatabase(opts: OpenOptions): Db {
     },
   };
 }
+
+/** SQLite's page cache per connection, KiB. */
+const SQLITE_CACHE_KIB = 64 * 1024;
 
 /** How many prepared SQLite statements are kept; the application issues a few hundred distinct ones. */
 const STATEMENT_CACHE_SIZE = 1000;

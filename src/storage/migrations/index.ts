@@ -16,6 +16,7 @@ import * as m0009 from './0009_restricted_rooms.js';
 import * as m0019 from './0019_office_visits.js';
 import * as m0020 from './0020_citizen_requests.js';
 import * as m0023 from './0023_camera_leases.js';
+import * as m0022 from './0022_perf_indexes.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0019_office_visits': m0019,
   '0020_citizen_requests': m0020,
   '0023_camera_leases': m0023,
+  '0022_perf_indexes': m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

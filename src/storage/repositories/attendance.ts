@@ -3,7 +3,7 @@
  * leases of scheduled work. Queries that feed the nightly work are set-based over many kindergartens
  * (a few statements per run, not per kindergarten).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type {
   AbsenceNoticesTable,
   AgeGroup,
@@ -28,6 +28,27 @@ export interface EnrolledChild {
   roomId: string;
   ageGroup: AgeGroup;
   diet: string;
+}
+
+export type ForecastHistoryRow = Pick<
+  GroupDayRow,
+  'institution_id' | 'room_id' | 'day' | 'enrolled' | 'absent_notified' | 'absent_unannounced'
+>;
+
+/** Children of one kindergarten × group × age group × diet on a day (bucketCounts). */
+export interface BucketCount {
+  institutionId: string;
+  roomId: string;
+  ageGroup: AgeGroup;
+  diet: string;
+  enrolled: number;
+  notified: number;
+  present: number;
+  marked: number;
+  absentNotified: number;
+  absentUnannounced: number;
+  ill: number;
+  unmarked: number;
 }
 
 export interface InstitutionInfo {
@@ -124,6 +145,96 @@ export class AttendanceRepository {
     if (!where.institutionIds) return run(undefined);
     const out: EnrolledChild[] = [];
     for (const part of chunked(where.institutionIds)) out.push(...(await run(part)));
+    return out;
+  }
+
+  /**
+   * Per kindergarten × group room × age group × diet, the children enrolled on `day` and what the
+   * register and the parents' notices say of them — counted by the database (one statement per chunk
+   * of kindergartens), so that 160,000 children never travel to the process one row each.
+   * - notified: a notice covers the day (not cancelled; made before `noticesBefore` when given);
+   * - present: marked present; marked: marked at all (only with `marks`);
+   * - absentNotified: not present and notified; absentUnannounced: marked absent, not notified
+   *   (ill: of them, for illness); unmarked: neither marked nor notified.
+   */
+  async bucketCounts(
+    day: string,
+    institutionIds: readonly string[],
+    opts: { marks: boolean; noticesBefore?: string | undefined },
+  ): Promise<BucketCount[]> {
+    const out: BucketCount[] = [];
+    const one = (cond: Expression<SqlBool>) => sql<number>`sum(case when ${cond} then 1 else 0 end)`;
+    for (const part of chunked(institutionIds)) {
+      let notices = this.db
+        .selectFrom('absence_notices')
+        .select('child_id')
+        .distinct()
+        .where('from_day', '<=', day)
+        .where('to_day', '>=', day)
+        .where('cancelled_at', 'is', null);
+      if (opts.noticesBefore) notices = notices.where('created_at', '<', opts.noticesBefore);
+      const base = this.db
+        .selectFrom('children as c')
+        .innerJoin('enrolments as e', 'e.child_id', 'c.id')
+        .innerJoin('rooms as r', 'r.id', 'e.room_id')
+        .leftJoin(notices.as('n'), 'n.child_id', 'c.id')
+        .where('c.institution_id', 'in', part)
+        .where('r.kind', '=', 'group')
+        .where('e.start_date', '<=', day)
+        .where((eb) => eb.or([eb('e.end_date', 'is', null), eb('e.end_date', '>=', day)]))
+        .groupBy(['c.institution_id', 'e.room_id', 'c.age_group', 'c.diet'])
+        .select((eb) => [
+          'c.institution_id',
+          'e.room_id',
+          'c.age_group',
+          'c.diet',
+          eb.fn.countAll<number>().as('enrolled'),
+          one(eb('n.child_id', 'is not', null)).as('notified'),
+        ]);
+      const rows = opts.marks
+        ? await base
+            .leftJoin('register_marks as m', (j) => j.onRef('m.child_id', '=', 'c.id').on('m.day', '=', day))
+            .select((eb) => {
+              const notified = eb('n.child_id', 'is not', null);
+              const notNotified = eb('n.child_id', 'is', null);
+              const absent = eb('m.status', '=', 'absent');
+              return [
+                one(eb('m.status', '=', 'present')).as('present'),
+                one(eb('m.child_id', 'is not', null)).as('marked'),
+                one(
+                  eb.and([eb.or([eb('m.status', 'is', null), eb('m.status', '<>', 'present')]), notified]),
+                ).as('absent_notified'),
+                one(eb.and([absent, notNotified])).as('absent_unannounced'),
+                one(eb.and([absent, eb('m.reason', '=', 'ill'), notNotified])).as('ill'),
+                one(eb.and([eb('m.child_id', 'is', null), notNotified])).as('unmarked'),
+              ];
+            })
+            .execute()
+        : await base.execute();
+      for (const r of rows) {
+        const x = r as typeof r &
+          Partial<
+            Record<
+              'present' | 'marked' | 'absent_notified' | 'absent_unannounced' | 'ill' | 'unmarked',
+              unknown
+            >
+          >;
+        out.push({
+          institutionId: r.institution_id,
+          roomId: r.room_id,
+          ageGroup: r.age_group ?? 'kindergarten',
+          diet: r.diet ?? 'standard',
+          enrolled: num(r.enrolled),
+          notified: num(r.notified),
+          present: num(x.present),
+          marked: num(x.marked),
+          absentNotified: num(x.absent_notified),
+          absentUnannounced: num(x.absent_unannounced),
+          ill: num(x.ill),
+          unmarked: num(x.unmarked),
+        });
+      }
+    }
     return out;
   }
 
@@ -378,6 +489,26 @@ export class AttendanceRepository {
         ...(await this.db
           .selectFrom('attendance_group_days')
           .selectAll()
+          .where('institution_id', 'in', part)
+          .where('day', '>=', fromDay)
+          .where('day', '<', beforeDay)
+          .execute()),
+      );
+    return out;
+  }
+
+  /** The group-days the forecast learns from: only its columns (a covering index scan, 0022). */
+  async forecastHistory(
+    institutionIds: readonly string[],
+    fromDay: string,
+    beforeDay: string,
+  ): Promise<ForecastHistoryRow[]> {
+    const out: ForecastHistoryRow[] = [];
+    for (const part of chunked(institutionIds))
+      out.push(
+        ...(await this.db
+          .selectFrom('attendance_group_days')
+          .select(['institution_id', 'room_id', 'day', 'enrolled', 'absent_notified', 'absent_unannounced'])
           .where('institution_id', 'in', part)
           .where('day', '>=', fromDay)
           .where('day', '<', beforeDay)

@@ -72,6 +72,12 @@ export interface AccountSums {
   subscribers: number;
 }
 
+/** PostgreSQL returns bigint money totals (migration 0022) as strings: numbers for the rest of the code. */
+function runRow<T extends { total_kopecks: number } | undefined>(r: T): T {
+  if (r && typeof r.total_kopecks !== 'number') r.total_kopecks = Number(r.total_kopecks);
+  return r;
+}
+
 export class BillingRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -299,37 +305,47 @@ export class BillingRepository {
 
   // ---- billing runs ----------------------------------------------------------------------------
 
-  findRun(id: string): Promise<BillingRunsTable | undefined> {
-    return this.db.selectFrom('billing_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  async findRun(id: string): Promise<BillingRunsTable | undefined> {
+    return runRow(
+      await this.db.selectFrom('billing_runs').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
   }
 
-  findRunByScope(period: string, regionId: string, scopeKey: string): Promise<BillingRunsTable | undefined> {
-    return this.db
-      .selectFrom('billing_runs')
-      .selectAll()
-      .where('period', '=', period)
-      .where('region_id', '=', regionId)
-      .where('scope_key', '=', scopeKey)
-      .executeTakeFirst();
+  async findRunByScope(
+    period: string,
+    regionId: string,
+    scopeKey: string,
+  ): Promise<BillingRunsTable | undefined> {
+    return runRow(
+      await this.db
+        .selectFrom('billing_runs')
+        .selectAll()
+        .where('period', '=', period)
+        .where('region_id', '=', regionId)
+        .where('scope_key', '=', scopeKey)
+        .executeTakeFirst(),
+    );
   }
 
-  runsOfPeriod(period: string, regionId: string): Promise<BillingRunsTable[]> {
-    return this.db
+  async runsOfPeriod(period: string, regionId: string): Promise<BillingRunsTable[]> {
+    const rows = await this.db
       .selectFrom('billing_runs')
       .selectAll()
       .where('period', '=', period)
       .where('region_id', '=', regionId)
       .execute();
+    return rows.map(runRow);
   }
 
-  listRuns(regionId: string): Promise<BillingRunsTable[]> {
-    return this.db
+  async listRuns(regionId: string): Promise<BillingRunsTable[]> {
+    const rows = await this.db
       .selectFrom('billing_runs')
       .selectAll()
       .where('region_id', '=', regionId)
       .orderBy('period', 'desc')
       .orderBy('scope_key')
       .execute();
+    return rows.map(runRow);
   }
 
   async insertRun(row: BillingRunsTable): Promise<void> {
@@ -525,14 +541,15 @@ export class BillingRepository {
         .execute();
   }
 
-  listImports(regionId: string): Promise<PaymentImportsTable[]> {
-    return this.db
+  async listImports(regionId: string): Promise<PaymentImportsTable[]> {
+    const rows = await this.db
       .selectFrom('payment_imports')
       .selectAll()
       .where('region_id', '=', regionId)
       .orderBy('created_at', 'desc')
       .limit(50)
       .execute();
+    return rows.map(runRow);
   }
 
   // ---- aggregates ------------------------------------------------------------------------------
