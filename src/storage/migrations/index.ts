@@ -13,6 +13,7 @@ import * as m0010 from './0010_audit_append_only.js';
 import * as m0012 from './0012_camera_outages.js';
 import * as m0013 from './0013_billing.js';
 import * as m0009 from './0009_restricted_rooms.js';
+import * as m0018 from './0018_alert_delivery.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012_camera_outages': m0012,
   '0013_billing': m0013,
   '0009_restricted_rooms': m0009,
+  '0018_alert_delivery': m0018,
 };
 
 export const migrationProvider: MigrationProvider = {
