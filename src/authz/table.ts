@@ -41,6 +41,10 @@ export type ObjectKind =
   | 'audit_log'
   /** alerts raised in the scope: the in-app list ('read'), resolving one ('update') */
   | 'alert'
+  /** webhook endpoints of a region or institution that receive its alerts (docs/design/alerts.md) */
+  | 'alert_webhook'
+  /** the delivery log of alerts (e-mails and webhooks: attempts, status, errors) */
+  | 'alert_delivery'
   // consent campaigns and connecting kindergartens (docs/design/consent-campaigns.md, connection.md)
   | 'consent_campaign'
   | 'consent_rule'
@@ -138,6 +142,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       retention: ['update'],
       camera_health: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
       consent_template: ['read', 'create'],
       connection_profile: ['read', 'update'],
       tariff: ['read', 'create', 'update'],
@@ -163,6 +169,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       retention: ['update'],
       camera_health: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
     },
     grants: ['office_head', 'employee', 'reception', 'auditor', 'specialist'],
     video: NO_VIDEO,
@@ -179,6 +187,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       camera_health: READ,
       audit_log: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
       tariff: READ,
       billing_account: READ,
     },
@@ -199,6 +209,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       camera_health: READ,
       audit_log: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
       guardianship_case: CRUD,
       inspection: ['read', 'create', 'update'],
       inspection_photo: READ,
@@ -258,6 +270,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       recording_timeline: READ,
       audit_log: ['read', 'verify'],
       alert: READ,
+      alert_webhook: READ,
+      alert_delivery: READ,
       consent_campaign: READ,
       consent_rule: READ,
       consent_template: READ,
@@ -331,6 +345,8 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'camera_health',
   'audit_log',
   'alert',
+  'alert_webhook',
+  'alert_delivery',
   'consent_campaign',
   'consent_rule',
   'consent_template',

@@ -47,6 +47,8 @@ import { registerInspectionRoutes } from '../api/inspections.js';
 import { createAuditCheckpointer } from '../audit/checkpointer-setup.js';
 import type { AuditCheckpointer } from '../audit/checkpoints.js';
 import { registerBillingRoutes } from '../api/billing.js';
+import { registerAlertRoutes } from '../api/alerts.js';
+import { AlertDeliveryWorker, type Mailer } from '../alerts/delivery.js';
 
 export interface AppContext {
   config: Config;
@@ -62,6 +64,8 @@ export interface AppContext {
   audit(ctx: AuditContext, ev: AuditEvent): Promise<void>;
   /** signs checkpoints of the audit chain's head into a file outside the database (null: switched off) */
   auditCheckpoints: AuditCheckpointer | null;
+  /** delivers alerts (in-app, e-mail, webhooks) under a lease; null when alerts.delivery is off */
+  alertDelivery: AlertDeliveryWorker | null;
 }
 
 export interface LiveServices {
@@ -93,6 +97,8 @@ export interface BuildOptions {
   recheckMs?: number;
   /** recording service tuning (tests: simulated free space, tick and sweep periods) */
   recordingOptions?: Pick<RecordingServiceOptions, 'freeBytes' | 'tickMs' | 'sweepEveryMs'>;
+  /** alert e-mails (tests; default: SMTP from the config) */
+  mailer?: Mailer | null;
 }
 
 /** The app with its TypeBox type provider: route schemas type the handlers' request and reply. */
@@ -196,6 +202,15 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
     },
     auditCheckpoints: createAuditCheckpointer(opts.config, opts.db.kysely, opts.clock, app.log),
+    alertDelivery: opts.config.alerts.delivery
+      ? new AlertDeliveryWorker({
+          db: opts.db.kysely,
+          clock: opts.clock,
+          config: opts.config,
+          log: app.log as unknown as import('pino').Logger,
+          ...(opts.mailer !== undefined ? { mailer: opts.mailer } : {}),
+        })
+      : null,
   };
   // Streams open when the process stopped (a crash) stay open in the database unless closed here:
   // a row whose grant lapsed unrenewed is carried by no connection anywhere.
@@ -211,6 +226,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     await live.registry.closeAll('server_shutdown');
     await live.cameras.close();
     await ctx.auditCheckpoints?.close();
+    await ctx.alertDelivery?.stop();
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -256,6 +272,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerAttendanceRoutes(app, ctx);
   await registerInspectionRoutes(app, ctx);
   await registerBillingRoutes(app, ctx);
+  registerAlertRoutes(app, ctx);
   await registerWebApp(app, ctx);
   try {
     await recording.start();
@@ -264,5 +281,6 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     throw e;
   }
   ctx.auditCheckpoints?.start();
+  ctx.alertDelivery?.start();
   return { app, ctx };
 }

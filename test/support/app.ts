@@ -23,6 +23,7 @@ export async function buildTestApp(
     clock?: Clock;
     recheckMs?: number;
     cameraOptions?: BuildOptions['cameraOptions'];
+    mailer?: BuildOptions['mailer'];
   } = {},
 ): Promise<TestApp> {
   // Recording is off unless a test asks for it (it would record demo cameras under ./data).
@@ -32,6 +33,8 @@ export async function buildTestApp(
       logLevel: 'silent',
       'recording.enabled': false,
       'audit.checkpointSeconds': 0,
+      // The alert delivery worker runs only where a test asks for it (test/api/alerts-*.test.ts).
+      'alerts.delivery': false,
       ...opts.overrides,
     },
   });
@@ -43,6 +46,7 @@ export async function buildTestApp(
     ephemeralKeys: true,
     ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
     ...(opts.cameraOptions ? { cameraOptions: opts.cameraOptions } : {}),
+    ...(opts.mailer !== undefined ? { mailer: opts.mailer } : {}),
   });
   await app.ready();
   return { app, ctx, config, close: () => app.close() };
