@@ -608,7 +608,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
         `alerts.retrySeconds: expected comma-separated whole seconds (1–86400), e.g. 1,5,30,120,600; got ${JSON.stringify(cfg.alerts.retrySeconds)}`,
       );
     if (!EMAIL_FROM.test(cfg.smtp.from.trim()))
-      problems.push(`smtp.from: expected an e-mail address or "Name <address>", got ${JSON.stringify(cfg.smtp.from)}`);
+      problems.push(
+        `smtp.from: expected an e-mail address or "Name <address>", got ${JSON.stringify(cfg.smtp.from)}`,
+      );
     if (cfg.smtp.user && !cfg.smtp.password) problems.push('smtp.password: required when smtp.user is set');
     if (cfg.smtp.host !== undefined && !/^[A-Za-z0-9.:[\]-]+$/.test(cfg.smtp.host))
       problems.push(`smtp.host: expected a host name or address, got ${JSON.stringify(cfg.smtp.host)}`);

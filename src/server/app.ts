@@ -207,7 +207,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
           db: opts.db.kysely,
           clock: opts.clock,
           config: opts.config,
-          log: app.log as unknown as import('pino').Logger,
+          log: app.log,
           ...(opts.mailer !== undefined ? { mailer: opts.mailer } : {}),
         })
       : null,
