@@ -25,6 +25,7 @@ import { AppError } from '../shared/errors.js';
 import type { SessionStore } from '../identity/sessions.js';
 import { liveDecisionStableUntil } from '../policy/validity.js';
 import type { Recheck } from './live-registry.js';
+import { raisePrivilegedView } from '../alerts/privileged-view.js';
 
 /**
  * Denials that must not reveal that the camera exists (no probing of ids): a viewer with no relation
@@ -190,8 +191,8 @@ export class GrantService {
         details: decision.basis === 'guardian' ? { childId: decision.childId } : { role: decision.role },
       },
       now,
-      (trx) =>
-        this.deps.streams.insert(
+      async (trx) => {
+        await this.deps.streams.insert(
           grantedStreamRow({
             id: issued.streamId,
             personId: viewer.personId,
@@ -206,7 +207,17 @@ export class GrantService {
             userAgent: audit.userAgent,
           }),
           trx,
-        ),
+        );
+        // Staff watching a children's camera is alerted (parents' grants skip this branch).
+        if (decision.basis === 'staff' && camera.facts.institutionKind === 'kindergarten')
+          await raisePrivilegedView(trx, this.deps.clock, {
+            personId: viewer.personId,
+            role: decision.role,
+            camera,
+            what: 'live',
+            streamId: issued.streamId,
+          });
+      },
     );
     return this.present(viewer.personId, cameraId, issued.streamId, issued.token, expiresAt);
   }
