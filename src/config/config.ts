@@ -288,8 +288,8 @@ export const SETTINGS = [
     kind: 'int',
     min: 5,
     max: 24 * 3600,
-    default: 60,
-    help: 'a camera down this long raises an alert (every outage longer than the watchdog window is recorded)',
+    default: 30,
+    help: 'a camera dark this long (from its last video) raises an alert, delivered within seconds: with the default, well within 60 s (every outage longer than the watchdog window is recorded)',
   },
   {
     key: 'cameras.idleCheckMinutes',

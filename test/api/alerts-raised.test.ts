@@ -94,7 +94,7 @@ for (const d of testDatabases()) {
       });
       assert.equal(ok.statusCode, 201, ok.body);
       const id = ok.json<{ id: string }>().id;
-      let rows = await alerts('access.widened');
+      const rows = await alerts('access.widened');
       assert.equal(rows.length, before + 1);
       assert.equal(
         (JSON.parse(rows.at(-1)!.evidence) as { change: string }).change,
