@@ -134,7 +134,7 @@ for (const d of testDatabases()) {
       await db?.close();
     });
 
-    test('e-mail and a signed webhook within seconds; a receiver failing twice gets it on attempt 3', async () => {
+    test('e-mail and a signed webhook within seconds; a receiver failing twice gets it on attempt 3', async (tc) => {
       const hook = await receiver(2);
       try {
         const created = await t.app.inject({
@@ -172,6 +172,7 @@ for (const d of testDatabases()) {
           'e-mail to the operator',
         );
         assert.ok(mail.at - raisedAt < 5000, `e-mail after ${mail.at - raisedAt} ms`);
+        tc.diagnostic(`raise → e-mail received: ${mail.at - raisedAt} ms`);
         assert.match(mail.subject, /Камера «Camera A» не работает/);
         assert.ok(mail.text.includes(`/notifications/${a.id}`), mail.text);
         assert.ok(mail.text.includes('reason: unreachable'));
@@ -185,6 +186,7 @@ for (const d of testDatabases()) {
           'webhook success',
         );
         assert.equal(hook.hits.length, 3, 'two failures, then success');
+        tc.diagnostic(`raise → first webhook attempt: ${hook.hits[0]!.at - raisedAt} ms`);
         assert.ok(
           hook.hits[0]!.at - raisedAt < 5000,
           `first webhook attempt after ${hook.hits[0]!.at - raisedAt} ms`,
