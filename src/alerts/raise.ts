@@ -29,6 +29,25 @@ export interface NewAlert {
   dedupeKey?: string | null;
 }
 
+const raisedListeners = new Set<() => void>();
+
+/**
+ * Calls `fn` shortly after an alert is raised in this process (the delivery worker wakes up instead of
+ * waiting for its next poll). The alert's transaction may not have committed yet: a listener that
+ * finds nothing simply finds it at its next poll. Returns the unsubscribe function.
+ */
+export function onAlertRaised(fn: () => void): () => void {
+  raisedListeners.add(fn);
+  return () => raisedListeners.delete(fn);
+}
+
+function announce(): void {
+  if (raisedListeners.size === 0) return;
+  setTimeout(() => {
+    for (const fn of raisedListeners) fn();
+  }, 50).unref();
+}
+
 /** Writes the alert (or finds the open one with the same dedupe key) in `db`, which may be a transaction. */
 export async function raiseAlert(db: Kysely<Database>, clock: Clock, alert: NewAlert): Promise<AlertRow> {
   const repo = new AlertsRepository(db);
@@ -36,6 +55,7 @@ export async function raiseAlert(db: Kysely<Database>, clock: Clock, alert: NewA
     const open = await repo.findOpenByKey(alert.dedupeKey);
     if (open) return open;
   }
+  announce();
   return repo.insert({
     id: newId(),
     created_at: clock.now().toISOString(),

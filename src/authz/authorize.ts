@@ -55,6 +55,8 @@ const LABEL: Record<ObjectKind, string> = {
   camera_health: 'camera',
   audit_log: 'audit log',
   alert: 'alert',
+  alert_webhook: 'webhook',
+  alert_delivery: 'delivery',
   consent_campaign: 'consent campaign',
   consent_rule: 'consent rule',
   consent_template: 'consent template',
@@ -122,6 +124,8 @@ const OUTSIDE_ADMIN_API: ReadonlySet<string> = new Set<ObjectKind>([
   'camera_health',
   'audit_log',
   'alert',
+  'alert_webhook',
+  'alert_delivery',
   // inspections have screens of their own: rights on them alone do not make an administrator
   'guardianship_case',
   'inspection',

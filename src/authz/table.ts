@@ -41,6 +41,10 @@ export type ObjectKind =
   | 'audit_log'
   /** alerts raised in the scope: the in-app list ('read'), resolving one ('update') */
   | 'alert'
+  /** webhook endpoints of a region or institution that receive its alerts (docs/design/alerts.md) */
+  | 'alert_webhook'
+  /** the delivery log of alerts (e-mails and webhooks: attempts, status, errors) */
+  | 'alert_delivery'
   // consent campaigns and connecting kindergartens (docs/design/consent-campaigns.md, connection.md)
   | 'consent_campaign'
   | 'consent_rule'
@@ -152,6 +156,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       retention: ['update'],
       camera_health: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
       consent_template: ['read', 'create'],
       connection_profile: ['read', 'update'],
       tariff: ['read', 'create', 'update'],
@@ -184,6 +190,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       // approves (a second person) what an office head requested; never creates one
       citizen_request: ['read', 'update'],
       workplace_access_log: READ,
+      alert_webhook: CRUD,
+      alert_delivery: READ,
     },
     grants: ['office_head', 'employee', 'reception', 'auditor', 'specialist'],
     video: NO_VIDEO,
@@ -200,6 +208,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       camera_health: READ,
       audit_log: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
       tariff: READ,
       billing_account: READ,
     },
@@ -220,6 +230,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       camera_health: READ,
       audit_log: READ,
       alert: ['read', 'update'],
+      alert_webhook: CRUD,
+      alert_delivery: READ,
       guardianship_case: CRUD,
       inspection: ['read', 'create', 'update'],
       inspection_photo: READ,
@@ -296,6 +308,8 @@ export const PERMISSIONS: Readonly<Record<Role, RoleRule>> = {
       recording_timeline: READ,
       audit_log: ['read', 'verify'],
       alert: READ,
+      alert_webhook: READ,
+      alert_delivery: READ,
       consent_campaign: READ,
       consent_rule: READ,
       consent_template: READ,
@@ -375,6 +389,8 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'camera_health',
   'audit_log',
   'alert',
+  'alert_webhook',
+  'alert_delivery',
   'consent_campaign',
   'consent_rule',
   'consent_template',

@@ -288,8 +288,8 @@ export const SETTINGS = [
     kind: 'int',
     min: 5,
     max: 24 * 3600,
-    default: 60,
-    help: 'a camera down this long raises an alert (every outage longer than the watchdog window is recorded)',
+    default: 30,
+    help: 'a camera dark this long (from its last video) raises an alert, delivered within seconds: with the default, well within 60 s (every outage longer than the watchdog window is recorded)',
   },
   {
     key: 'cameras.idleCheckMinutes',
@@ -338,6 +338,77 @@ export const SETTINGS = [
     max: 1000,
     default: 3,
     help: 'an employee with no visit on a working day on which the office had at least this many visits at other workplaces is flagged (per-visit workplaces)',
+  },
+  {
+    key: 'alerts.delivery',
+    kind: 'bool',
+    default: true,
+    help: 'run the alert delivery worker in this process (in-app notifications, e-mail, webhooks), under a lease: of several processes one delivers',
+  },
+  {
+    key: 'alerts.pollMs',
+    kind: 'int',
+    min: 100,
+    max: 60_000,
+    default: 1000,
+    help: 'how often the delivery worker looks for new alerts and due retries (an alert raised in this process wakes it at once)',
+  },
+  {
+    key: 'alerts.maxAttempts',
+    kind: 'int',
+    min: 1,
+    max: 50,
+    default: 8,
+    help: 'attempts per e-mail or webhook delivery before it is marked failed',
+  },
+  {
+    key: 'alerts.retrySeconds',
+    kind: 'string',
+    default: '1,5,30,120,600',
+    help: 'waits between attempts, comma-separated seconds; the last one repeats (exponential back-off)',
+  },
+  {
+    key: 'alerts.webhookTimeoutSeconds',
+    kind: 'int',
+    min: 1,
+    max: 120,
+    default: 10,
+    help: 'a webhook receiver that has not answered in this time counts as a failed attempt',
+  },
+  {
+    key: 'alerts.maxAgeMinutes',
+    kind: 'int',
+    min: 1,
+    max: 7 * 24 * 60,
+    default: 60,
+    help: 'alerts older than this when first seen by the worker (the server was down) go to the app only, not by e-mail or webhook',
+  },
+  {
+    key: 'smtp.host',
+    kind: 'string',
+    default: undefined,
+    help: 'SMTP server for alert e-mails; empty: no e-mail is sent',
+  },
+  { key: 'smtp.port', kind: 'int', min: 1, max: 65535, default: 587, help: 'SMTP port' },
+  {
+    key: 'smtp.secure',
+    kind: 'bool',
+    default: false,
+    help: 'TLS from the first byte (port 465); false uses STARTTLS when the server offers it',
+  },
+  { key: 'smtp.user', kind: 'string', default: undefined, help: 'SMTP login (empty: no authentication)' },
+  {
+    key: 'smtp.password',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    help: 'SMTP password (required with smtp.user)',
+  },
+  {
+    key: 'smtp.from',
+    kind: 'string',
+    default: 'Окно <okno@localhost>',
+    help: 'sender of alert e-mails: an address, optionally "Name <address>"',
   },
 ] as const satisfies readonly Setting[];
 
@@ -404,6 +475,23 @@ export interface Config {
     readonly maxOpenMinutes: number;
     readonly checkSeconds: number;
     readonly missingMinVisits: number;
+  };
+  readonly alerts: {
+    readonly delivery: boolean;
+    readonly pollMs: number;
+    readonly maxAttempts: number;
+    /** comma-separated seconds, validated: use retryDelaysMs() */
+    readonly retrySeconds: string;
+    readonly webhookTimeoutSeconds: number;
+    readonly maxAgeMinutes: number;
+  };
+  readonly smtp: {
+    readonly host: string | undefined;
+    readonly port: number;
+    readonly secure: boolean;
+    readonly user: string | undefined;
+    readonly password: string | undefined;
+    readonly from: string;
   };
   readonly audit: {
     readonly checkpointSeconds: number;
@@ -544,6 +632,17 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     } else if (!cfg.oidc.devProvider && !cfg.oidc.issuer) {
       problems.push('oidc.issuer: required when oidc.devProvider is false');
     }
+    if (parseRetrySeconds(cfg.alerts.retrySeconds) === undefined)
+      problems.push(
+        `alerts.retrySeconds: expected comma-separated whole seconds (1–86400), e.g. 1,5,30,120,600; got ${JSON.stringify(cfg.alerts.retrySeconds)}`,
+      );
+    if (!EMAIL_FROM.test(cfg.smtp.from.trim()))
+      problems.push(
+        `smtp.from: expected an e-mail address or "Name <address>", got ${JSON.stringify(cfg.smtp.from)}`,
+      );
+    if (cfg.smtp.user && !cfg.smtp.password) problems.push('smtp.password: required when smtp.user is set');
+    if (cfg.smtp.host !== undefined && !/^[A-Za-z0-9.:[\]-]+$/.test(cfg.smtp.host))
+      problems.push(`smtp.host: expected a host name or address, got ${JSON.stringify(cfg.smtp.host)}`);
     if (cfg.databaseUrl && !/^(postgres|postgresql):\/\//.test(cfg.databaseUrl))
       problems.push('databaseUrl: must be a postgres:// URL (leave it empty for SQLite)');
   }
@@ -551,6 +650,29 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   out.publicUrl = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
   out.dataDir = path.resolve(cfg.dataDir);
   return deepFreeze(out as unknown as Config);
+}
+
+const EMAIL_ADDRESS = '[^\\s<>@]+@[^\\s<>@]+';
+const EMAIL_FROM = new RegExp(`^(${EMAIL_ADDRESS}|[^<>]*<${EMAIL_ADDRESS}>)$`);
+
+/** The waits of `alerts.retrySeconds` in seconds, or undefined when malformed. */
+export function parseRetrySeconds(text: string): number[] | undefined {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.length > 50) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,6}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n < 1 || n > 86400) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+/** The wait before attempt `attempt + 1` (after `attempt` failed attempts, ≥ 1), in milliseconds. */
+export function retryDelayMs(cfg: Pick<Config, 'alerts'>, attempt: number): number {
+  const waits = parseRetrySeconds(cfg.alerts.retrySeconds) ?? [60];
+  return waits[Math.min(Math.max(attempt, 1), waits.length) - 1]! * 1000;
 }
 
 /** Markdown table of every setting, for the README and `okno config reference`. */

@@ -9,6 +9,7 @@
  * - office heads and operators set working hours and ring-buffer mode; operators set retention
  *   (each only for the institution kind they operate: src/authz/table.ts).
  */
+import { raisePrivilegedView } from '../alerts/privileged-view.js';
 import path from 'node:path';
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, recordAudit, type AuditContext } from '../audit/audit-log.js';
@@ -325,6 +326,7 @@ export class RecordingOperations {
         role: decision.role,
         details: range,
         now,
+        privileged: { camera, what: 'playback' },
       },
     );
     const q = `token=${encodeURIComponent(token)}`;
@@ -355,6 +357,8 @@ export class RecordingOperations {
       now: Date;
       /** More writes for the same transaction (the export row). */
       also?: (trx: Transaction<Database>) => Promise<void>;
+      /** the camera viewed: staff viewing a children's camera raises video.privileged_view */
+      privileged?: { camera: CameraRow; what: 'playback' | 'export' };
     },
   ): Promise<{ streamId: string; token: string; expiresAt: string }> {
     const issued = await signGrant(
@@ -409,6 +413,16 @@ export class RecordingOperations {
         trx,
       );
       await a.also?.(trx);
+      if (a.privileged)
+        await raisePrivilegedView(trx, this.deps.clock, {
+          personId: caller.person.id,
+          role: a.role,
+          camera: a.privileged.camera,
+          what: a.privileged.what,
+          streamId: issued.streamId,
+          range: { from: iso(fromMs), to: iso(toMs) },
+          reason: statedReason,
+        });
     });
     return { streamId: issued.streamId, token: issued.token, expiresAt };
   }
@@ -547,6 +561,7 @@ export class RecordingOperations {
         segments: pieces.length,
       },
       now,
+      privileged: { camera, what: 'export' },
       also: (trx) =>
         this.service.policy.insertExport(
           {

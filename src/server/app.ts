@@ -52,6 +52,8 @@ import { registerBillingRoutes } from '../api/billing.js';
 import { registerVisitRoutes } from '../api/visits.js';
 import { VisitsService } from '../visits/service.js';
 import { registerCitizenRequestRoutes } from '../api/citizen-requests.js';
+import { registerAlertRoutes } from '../api/alerts.js';
+import { AlertDeliveryWorker, type Mailer } from '../alerts/delivery.js';
 
 export interface AppContext {
   config: Config;
@@ -69,6 +71,8 @@ export interface AppContext {
   audit(ctx: AuditContext, ev: AuditEvent): Promise<void>;
   /** signs checkpoints of the audit chain's head into a file outside the database (null: switched off) */
   auditCheckpoints: AuditCheckpointer | null;
+  /** delivers alerts (in-app, e-mail, webhooks) under a lease; null when alerts.delivery is off */
+  alertDelivery: AlertDeliveryWorker | null;
 }
 
 export interface LiveServices {
@@ -103,6 +107,8 @@ export interface BuildOptions {
     /** per-camera lease tuning on PostgreSQL (tests: short leases) */
     leases?: CameraLeaseOptions;
   };
+  /** alert e-mails (tests; default: SMTP from the config) */
+  mailer?: Mailer | null;
 }
 
 /** The app with its TypeBox type provider: route schemas type the handlers' request and reply. */
@@ -248,6 +254,15 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       await recordAudit(opts.db.kysely, actx, ev, opts.clock.now());
     },
     auditCheckpoints: createAuditCheckpointer(opts.config, opts.db.kysely, opts.clock, app.log),
+    alertDelivery: opts.config.alerts.delivery
+      ? new AlertDeliveryWorker({
+          db: opts.db.kysely,
+          clock: opts.clock,
+          config: opts.config,
+          log: app.log,
+          ...(opts.mailer !== undefined ? { mailer: opts.mailer } : {}),
+        })
+      : null,
   };
   // Streams open when the process stopped (a crash) stay open in the database unless closed here:
   // a row whose grant lapsed unrenewed is carried by no connection anywhere.
@@ -264,6 +279,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
     await live.registry.closeAll('server_shutdown');
     await live.cameras.close();
     await ctx.auditCheckpoints?.close();
+    await ctx.alertDelivery?.stop();
   });
 
   app.addHook('onSend', async (req, reply) => {
@@ -312,6 +328,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   await registerVisitRoutes(app, ctx);
   const citizenRequests = await registerCitizenRequestRoutes(app, ctx);
   app.addHook('onClose', () => citizenRequests.idle());
+  registerAlertRoutes(app, ctx);
   await registerWebApp(app, ctx);
   try {
     await recording.start();
@@ -321,5 +338,6 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   }
   ctx.auditCheckpoints?.start();
   ctx.visits.start((err) => app.log.error({ err }, 'visit check failed'));
+  ctx.alertDelivery?.start();
   return { app, ctx };
 }

@@ -391,6 +391,11 @@ export interface Database extends BillingTables {
   citizen_requests: CitizenRequestsTable;
   camera_probes: CameraProbesTable;
   camera_leases: CameraLeasesTable;
+  leases: LeasesTable;
+  alert_notifications: AlertNotificationsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  alert_webhooks: AlertWebhooksTable;
+  alert_preferences: AlertPreferencesTable;
 }
 
 // ── Attendance (migration 0017, docs/design/attendance.md) ──────────────────────────────────────────
@@ -530,6 +535,8 @@ export interface AlertsTable {
   resolved_at: string | null;
   resolved_by: string | null;
   resolution_comment: string | null;
+  /** the outbox mark (migration 0018): when the delivery worker wrote its notifications and deliveries */
+  fanned_out_at?: string | null;
 }
 
 // --- consent campaigns (migration 0014) ---------------------------------------------------------------
@@ -887,4 +894,62 @@ export interface CameraLeasesTable {
   epoch: number;
   acquired_at: string;
   expires_at: string;
+}
+// ── Alert delivery (migration 0018, docs/design/alerts.md) ───────────────────────────────────────────
+/** A named lease: one holder at a time until `expires_at` (src/storage/lease.ts). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
+}
+/** The in-app notification centre: one row per alert × recipient. */
+export interface AlertNotificationsTable {
+  alert_id: string;
+  person_id: string;
+  created_at: string;
+  read_at: string | null;
+}
+export type AlertChannel = 'email' | 'webhook';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+/** The delivery log: one row per alert × channel × recipient (e-mail) or endpoint (webhook). */
+export interface AlertDeliveriesTable {
+  id: string;
+  alert_id: string;
+  channel: AlertChannel;
+  person_id: string | null;
+  webhook_id: string | null;
+  target: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+export interface AlertWebhooksTable {
+  id: string;
+  region_id: string | null;
+  institution_id: string | null;
+  url: string;
+  /** the HMAC key: never returned by the API after creation */
+  secret: string;
+  description: string;
+  min_severity: AlertSeverity;
+  /** JSON array of kinds (a trailing `*` matches a prefix), or null: every kind */
+  kinds: string | null;
+  enabled: Flag;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface AlertPreferencesTable {
+  person_id: string;
+  email_enabled: Flag;
+  email_min_severity: AlertSeverity;
+  /** JSON array of kinds not wanted by e-mail */
+  email_muted_kinds: string;
+  updated_at: string;
 }

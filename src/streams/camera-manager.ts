@@ -39,6 +39,8 @@ import { checkRtsp, tcpReachable, type RtspCheckResult } from '../media/rtsp-che
 import { CameraOutagesRepository } from '../storage/repositories/camera-outages.js';
 import type { Database } from '../storage/schema.js';
 import { raiseAlert } from '../alerts/raise.js';
+import { RecordingPolicyRepository } from '../storage/repositories/recordings-policy.js';
+import { inWorkingHours } from '../recording/policy.js';
 import { IdleHealthChecks, type IdleCheckResult, type IdleHealthChecksOptions } from './idle-checks.js';
 import { FAILURE_TEXT } from './failure-text.js';
 
@@ -156,7 +158,7 @@ export class CameraManager {
   constructor(private readonly opts: CameraManagerOptions) {
     this.idleStopMs = opts.idleStopMs ?? 30_000;
     this.offlineEventMs = opts.offlineEventMs ?? 60_000;
-    this.alertAfterMs = opts.alertAfterMs ?? 60_000;
+    this.alertAfterMs = opts.alertAfterMs ?? 30_000;
     this.outages = opts.db ? new CameraOutagesRepository(opts.db) : undefined;
     this.idleChecks = new IdleHealthChecks({
       sources: opts.sources,
@@ -446,16 +448,39 @@ export class CameraManager {
       const place = await outages.placeOf(cam.cameraId);
       if (!place) return;
       const text = FAILURE_TEXT[failure.code];
+      // An office camera dark in the office's working hours is critical: visits go unrecorded.
+      let workingHours: boolean | null = null;
+      if (place.institutionKind === 'office') {
+        const policy = new RecordingPolicyRepository(trx);
+        const [windows, closed] = await Promise.all([
+          policy.schedules([place.roomId]),
+          policy.closedDays([place.institutionId]),
+        ]);
+        workingHours = inWorkingHours(
+          {
+            timeZone: place.timeZone ?? 'UTC',
+            closedDays: closed.get(place.institutionId) ?? [],
+            windows: windows.get(place.roomId) ?? [],
+          },
+          clock.now().getTime(),
+        );
+      }
       await raiseAlert(trx, clock, {
         kind: 'camera_offline',
-        severity: 'warning',
+        severity: workingHours ? 'critical' : 'warning',
         regionId: place.regionId,
         institutionId: place.institutionId,
         roomId: place.roomId,
         cameraId: cam.cameraId,
         title: `Камера «${place.name}» не работает: ${text.short}`,
         body: `${text.operator} Камера недоступна с ${outage.startedAt}.`,
-        evidence: { outageId: outage.id, reason: failure.code, detail: failure.message },
+        evidence: {
+          outageId: outage.id,
+          reason: failure.code,
+          detail: failure.message,
+          darkSince: outage.startedAt,
+          ...(workingHours !== null ? { duringWorkingHours: workingHours } : {}),
+        },
         dedupeKey: `camera_offline:${cam.cameraId}`,
       });
       await outages.markAlerted(outage.id, clock.now().toISOString());

@@ -26,6 +26,7 @@ import type { SessionStore } from '../identity/sessions.js';
 import { liveDecisionStableUntil } from '../policy/validity.js';
 import type { Recheck } from './live-registry.js';
 import type { Logger } from 'pino';
+import { raisePrivilegedView } from '../alerts/privileged-view.js';
 
 /**
  * Denials that must not reveal that the camera exists (no probing of ids): a viewer with no relation
@@ -201,8 +202,8 @@ export class GrantService {
         details: decision.basis === 'guardian' ? { childId: decision.childId } : { role: decision.role },
       },
       now,
-      (trx) =>
-        this.deps.streams.insert(
+      async (trx) => {
+        await this.deps.streams.insert(
           grantedStreamRow({
             id: issued.streamId,
             personId: viewer.personId,
@@ -217,7 +218,17 @@ export class GrantService {
             userAgent: audit.userAgent,
           }),
           trx,
-        ),
+        );
+        // Staff watching a children's camera is alerted (parents' grants skip this branch).
+        if (decision.basis === 'staff' && camera.facts.institutionKind === 'kindergarten')
+          await raisePrivilegedView(trx, this.deps.clock, {
+            personId: viewer.personId,
+            role: decision.role,
+            camera,
+            what: 'live',
+            streamId: issued.streamId,
+          });
+      },
     );
     return this.present(viewer.personId, cameraId, issued.streamId, issued.token, expiresAt);
   }

@@ -672,7 +672,9 @@ const NO_ROUTE: Partial<Record<ObjectKind, Partial<Record<Action, string>>>> = {
  */
 const NOT_YET: Partial<Record<ObjectKind, string>> = {
   visit_recording: 'needs the recorder running: test/integration/recording/api.test.ts',
-  alert: 'no HTTP route yet (the notification centre is being built)',
+  alert: 'recipients by scope and the notification centre: test/api/alerts-delivery.test.ts',
+  alert_webhook: 'test/api/alerts-delivery.test.ts',
+  alert_delivery: 'test/api/alerts-delivery.test.ts',
   attendance_device: 'test/api/attendance-intake.test.ts',
   register_mark: 'test/api/attendance-orders.test.ts',
   absence_notice: 'test/api/attendance-orders.test.ts',

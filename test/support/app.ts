@@ -26,6 +26,7 @@ export async function buildTestApp(
     /** the app's log lines (JSON), for tests about what is logged */
     logStream?: { write(line: string): void };
     recordingOptions?: BuildOptions['recordingOptions'];
+    mailer?: BuildOptions['mailer'];
   } = {},
 ): Promise<TestApp> {
   // Recording is off unless a test asks for it (it would record demo cameras under ./data).
@@ -37,6 +38,8 @@ export async function buildTestApp(
       'audit.checkpointSeconds': 0,
       // the periodic visit check runs where a test asks for it (or calls ctx.visits.check())
       'visits.checkSeconds': 0,
+      // The alert delivery worker runs only where a test asks for it (test/api/alerts-*.test.ts).
+      'alerts.delivery': false,
       ...opts.overrides,
     },
   });
@@ -50,6 +53,7 @@ export async function buildTestApp(
     ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
     ...(opts.cameraOptions ? { cameraOptions: opts.cameraOptions } : {}),
     ...(opts.recordingOptions ? { recordingOptions: opts.recordingOptions } : {}),
+    ...(opts.mailer !== undefined ? { mailer: opts.mailer } : {}),
   });
   await app.ready();
   return { app, ctx, config, close: () => app.close() };

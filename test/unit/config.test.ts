@@ -9,6 +9,7 @@ import {
   envName,
   loadConfig,
   redactedConfig,
+  retryDelayMs,
 } from '../../src/config/config.js';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -88,6 +89,37 @@ describe('config', () => {
   test('a non-postgres database URL is refused', () => {
     const problems = problemsOf(() => loadConfig({ env: { OKNO_DATABASE_URL: 'mysql://x@y/z' } }));
     assert.match(problems[0]!, /^databaseUrl/);
+  });
+
+  test('alert delivery and SMTP settings are validated together, every problem named', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          OKNO_ALERTS_RETRY_SECONDS: '1,5,soon',
+          OKNO_SMTP_USER: 'okno',
+          OKNO_SMTP_FROM: 'not an address',
+          OKNO_SMTP_HOST: 'mail host',
+        },
+      }),
+    );
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('alerts.retrySeconds')));
+    assert.ok(problems.some((p) => p.startsWith('smtp.password')));
+    assert.ok(problems.some((p) => p.startsWith('smtp.from')));
+    assert.ok(problems.some((p) => p.startsWith('smtp.host')));
+    const ok = loadConfig({
+      env: {
+        OKNO_SMTP_HOST: 'smtp.example.ru',
+        OKNO_SMTP_FROM: 'Окно <alerts@example.ru>',
+        OKNO_ALERTS_RETRY_SECONDS: '2, 10',
+      },
+    });
+    assert.equal(ok.smtp.host, 'smtp.example.ru');
+    assert.equal(retryDelayMs(ok, 1), 2000);
+    assert.equal(retryDelayMs(ok, 2), 10_000);
+    assert.equal(retryDelayMs(ok, 7), 10_000, 'the last wait repeats');
+    const shown = redactedConfig(loadConfig({ env: { OKNO_SMTP_USER: 'u', OKNO_SMTP_PASSWORD: 'p' } }));
+    assert.equal((shown.smtp as { password: string }).password, '***');
   });
 
   test('the reference lists every setting', () => {

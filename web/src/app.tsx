@@ -1,4 +1,10 @@
 /** The app: language, session, and which screen each path shows. */
+import {
+  DeliveryLog,
+  NotificationDetail,
+  NotificationSettings,
+  NotificationsList,
+} from './screens/notifications.js';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, onUnauthenticated, type Me } from './api.js';
@@ -126,6 +132,10 @@ function screenFor(loc: Location): ComponentChildren {
     const tab = INSTITUTION_TABS.find((x) => x === m?.tab);
     if (tab) return <InstitutionPage id={m.id ?? ''} tab={tab} />;
   }
+  if (path === '/notifications') return <NotificationsList />;
+  if (path === '/notifications/settings') return <NotificationSettings />;
+  if (path === '/notifications/deliveries') return <DeliveryLog />;
+  if ((m = matchPath('/notifications/:id', path))) return <NotificationDetail key={m.id} id={m.id ?? ''} />;
   if (path === '/operator') return <OperatorHealth />;
   if (path === '/operator/tariffs') return <Tariffs />;
   if ((m = matchPath('/operator/tariffs/runs/:id', path))) return <Tariffs tab="runs" runId={m.id ?? ''} />;

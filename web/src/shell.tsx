@@ -6,6 +6,7 @@ import { Icon, Logo } from './icons.js';
 import { LANGS, useI18n } from './i18n.js';
 import { Link } from './router.js';
 import { isParent, sectionsFor, useMe } from './session.js';
+import { Bell, mayReadAlerts } from './alerts/bell.js';
 
 export function LangSwitch() {
   const { lang, setLang, t } = useI18n();
@@ -69,6 +70,7 @@ export function Shell({ path, children }: { path: string; children: ComponentChi
             </nav>
           ) : null}
           <div class="topbar-tools">
+            {mayReadAlerts(me) ? <Bell /> : null}
             <LangSwitch />
             <span class="account-name" title={t('nav.account')}>
               {me.person.displayName}

@@ -12,6 +12,7 @@ import { auditEvent, change, found, placeOf, read, type AdminDeps, type Caller }
 import { invalid, optionalText } from './rules.js';
 import type { ConsentCreate, ConsentView } from './schemas.js';
 import { consentView, pageOf } from './views.js';
+import { raiseAccessWidened } from '../../alerts/access-widened.js';
 
 export async function listConsents(
   deps: AdminDeps,
@@ -58,6 +59,15 @@ export async function recordConsent(
       note: optionalText(input.note),
       recorded_at: new Date(at).toISOString(),
     });
+    if (input.status === 'given' && latest?.status !== 'given')
+      await raiseAccessWidened(trx, deps.clock, {
+        change: 'consent_given',
+        place,
+        roomId,
+        actorPersonId: caller.principal.personId,
+        body: `«${room.name}»: записано согласие группы, камеры помещения видны родителям.`,
+        evidence: { consentId: row.id, roomId, previous: latest?.status ?? null },
+      });
     const after = consentView(row);
     return {
       result: after,

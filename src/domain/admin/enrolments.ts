@@ -11,6 +11,7 @@ import { auditEvent, change, found, nowIso, placeOf, read, type AdminDeps, type 
 import { invalid } from './rules.js';
 import type { EnrolmentCreate, EnrolmentPatch, EnrolmentView } from './schemas.js';
 import { enrolmentView, pageOf } from './views.js';
+import { raiseAccessWidened } from '../../alerts/access-widened.js';
 
 /** The room must be a group room of the child's kindergarten (any other room: 404, as if absent). */
 async function requireGroupOf(r: AdminRepositories, roomId: string, institutionId: string): Promise<void> {
@@ -48,7 +49,7 @@ export async function createEnrolment(
 ): Promise<EnrolmentView> {
   const end = input.endDate ?? null;
   checkPeriod(input.startDate, end);
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'child', childId);
     const grant = authorize(caller.principal, 'enrolment', 'create', place, 'child');
     await requireGroupOf(r, input.roomId, place.institution!.id);
@@ -63,6 +64,15 @@ export async function createEnrolment(
       updated_at: now,
     });
     const after = enrolmentView(row);
+    await raiseAccessWidened(trx, deps.clock, {
+      change: 'enrolment_added',
+      place,
+      roomId: input.roomId,
+      actorPersonId: caller.principal.personId,
+      severity: 'info',
+      body: `Ребёнок зачислен в группу с ${input.startDate}: его родители видят камеры группы.`,
+      evidence: { enrolmentId: row.id, childId, roomId: input.roomId, startDate: input.startDate },
+    });
     return {
       result: after,
       grant,

@@ -21,6 +21,7 @@ import { matchOrCreatePerson } from './persons-identity.js';
 import { invalid, requiredText } from './rules.js';
 import type { GuardianLinkCreate, GuardianLinkPatch, GuardianLinkView } from './schemas.js';
 import { guardianLinkView, pageOf } from './views.js';
+import { raiseAccessWidened } from '../../alerts/access-widened.js';
 
 export async function listGuardianLinks(
   deps: AdminDeps,
@@ -52,7 +53,7 @@ export async function createGuardianLink(
   if ((input.personId === undefined) === (input.person === undefined))
     throw invalid('body', 'give exactly one of personId and person');
   const relation = requiredText('body/relation', input.relation ?? 'parent');
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'child', childId);
     const grant = authorize(caller.principal, 'guardian_link', 'create', place, 'child');
     let personId: string;
@@ -77,6 +78,14 @@ export async function createGuardianLink(
       updated_at: now,
     });
     const after = guardianLinkView(found(await r.guardianLinks.find(id), 'guardian_link'));
+    if (after.verified)
+      await raiseAccessWidened(trx, deps.clock, {
+        change: 'guardian_link_verified',
+        place,
+        actorPersonId: caller.principal.personId,
+        body: 'Сотрудник добавил подтверждённую связь родителя с ребёнком: родитель видит камеры группы ребёнка.',
+        evidence: { guardianLinkId: id, personId, childId, relation },
+      });
     return {
       result: after,
       grant,
@@ -101,7 +110,7 @@ export async function updateGuardianLink(
   patch: GuardianLinkPatch,
 ): Promise<GuardianLinkView> {
   const relation = patch.relation === undefined ? undefined : requiredText('body/relation', patch.relation);
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'guardian_link', id);
     const grant = authorize(caller.principal, 'guardian_link', 'update', place);
     const before = guardianLinkView(found(await r.guardianLinks.find(id), 'guardian_link'));
@@ -111,6 +120,14 @@ export async function updateGuardianLink(
       updated_at: nowIso(deps),
     });
     const after = guardianLinkView(found(row, 'guardian_link'));
+    if (after.verified && !before.verified)
+      await raiseAccessWidened(trx, deps.clock, {
+        change: 'guardian_link_verified',
+        place,
+        actorPersonId: caller.principal.personId,
+        body: 'Сотрудник подтвердил связь родителя с ребёнком: родитель видит камеры группы ребёнка.',
+        evidence: { guardianLinkId: id },
+      });
     return {
       result: after,
       grant,

@@ -13,6 +13,7 @@ import { auditEvent, change, found, nowIso, placeOf, read, type AdminDeps, type 
 import { invalid, minutesOf } from './rules.js';
 import type { ViewingScheduleCreate, ViewingSchedulePatch, ViewingScheduleView } from './schemas.js';
 import { pageOf, viewingScheduleView } from './views.js';
+import { raiseAccessWidened } from '../../alerts/access-widened.js';
 
 interface Window {
   weekday: number;
@@ -72,7 +73,7 @@ export async function createViewingSchedule(
   input: ViewingScheduleCreate,
 ): Promise<ViewingScheduleView> {
   checkWindow(input);
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'room', roomId);
     const grant = authorize(caller.principal, 'viewing_schedule', 'create', place, 'room');
     await refuseOverlap(r, roomId, input, null);
@@ -85,6 +86,19 @@ export async function createViewingSchedule(
       created_at: nowIso(deps),
     };
     await r.viewingSchedules.insert(row);
+    await raiseAccessWidened(trx, deps.clock, {
+      change: 'viewing_schedule_added',
+      place,
+      roomId,
+      actorPersonId: caller.principal.personId,
+      body: `Добавлено окно просмотра: день недели ${row.weekday}, ${row.start_time}–${row.end_time}.`,
+      evidence: {
+        scheduleId: row.id,
+        weekday: row.weekday,
+        startTime: row.start_time,
+        endTime: row.end_time,
+      },
+    });
     const after = viewingScheduleView(row);
     return {
       result: after,
@@ -106,7 +120,7 @@ export async function updateViewingSchedule(
   id: string,
   patch: ViewingSchedulePatch,
 ): Promise<ViewingScheduleView> {
-  return change(deps, caller, async (r) => {
+  return change(deps, caller, async (r, trx) => {
     const place = await placeOf(r, 'viewing_schedule', id);
     const grant = authorize(caller.principal, 'viewing_schedule', 'update', place);
     const current = found(await r.viewingSchedules.find(id), 'viewing_schedule');
@@ -123,6 +137,27 @@ export async function updateViewingSchedule(
       end_time: w.endTime,
     });
     const before = viewingScheduleView(current);
+    const widened =
+      w.weekday !== Number(current.weekday) ||
+      w.startTime < current.start_time ||
+      w.endTime > current.end_time;
+    if (widened)
+      await raiseAccessWidened(trx, deps.clock, {
+        change: 'viewing_schedule_extended',
+        place,
+        roomId: current.room_id,
+        actorPersonId: caller.principal.personId,
+        body: `Окно просмотра изменено: день ${current.weekday}, ${current.start_time}–${current.end_time} → день ${w.weekday}, ${w.startTime}–${w.endTime}.`,
+        evidence: {
+          scheduleId: id,
+          before: {
+            weekday: Number(current.weekday),
+            startTime: current.start_time,
+            endTime: current.end_time,
+          },
+          after: w,
+        },
+      });
     const after = viewingScheduleView(found(row, 'viewing_schedule'));
     return {
       result: after,

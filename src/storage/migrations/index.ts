@@ -17,6 +17,7 @@ import * as m0019 from './0019_office_visits.js';
 import * as m0020 from './0020_citizen_requests.js';
 import * as m0023 from './0023_camera_leases.js';
 import * as m0022 from './0022_perf_indexes.js';
+import * as m0018 from './0018_alert_delivery.js';
 
 /** Every migration, in order. Names never change once released. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -38,6 +39,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020_citizen_requests': m0020,
   '0023_camera_leases': m0023,
   '0022_perf_indexes': m0022,
+  '0018_alert_delivery': m0018,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -10,6 +10,8 @@ export interface CameraPlace {
   roomId: string;
   institutionId: string;
   regionId: string;
+  institutionKind?: 'kindergarten' | 'office';
+  timeZone?: string;
 }
 
 export class CameraOutagesRepository {
@@ -54,7 +56,7 @@ export class CameraOutagesRepository {
       .innerJoin('rooms', 'rooms.id', 'cameras.room_id')
       .innerJoin('institutions', 'institutions.id', 'rooms.institution_id')
       .select(['cameras.id', 'cameras.name', 'rooms.id as room_id', 'institutions.id as institution_id'])
-      .select('institutions.region_id')
+      .select(['institutions.region_id', 'institutions.kind', 'institutions.time_zone'])
       .where('cameras.id', '=', cameraId)
       .executeTakeFirst();
     return r
@@ -64,6 +66,8 @@ export class CameraOutagesRepository {
           roomId: r.room_id,
           institutionId: r.institution_id,
           regionId: r.region_id,
+          institutionKind: r.kind,
+          timeZone: r.time_zone,
         }
       : undefined;
   }
