@@ -381,6 +381,7 @@ export async function benchNightly(opts: NightlyOptions): Promise<Figure[]> {
     let report = { aggregated: 0, ordersFinalized: 0 };
     for (let rep = 0; rep < opts.repetitions; rep++) {
       await sql`delete from attendance_job_leases`.execute(k);
+      await sql`delete from leases`.execute(k);
       await sql`delete from meal_orders`.execute(k);
       const jobs = new AttendanceJobs({ db: k, clock: afterCutoff, cutoffHour: 12 });
       const t0 = performance.now();

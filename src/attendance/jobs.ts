@@ -17,6 +17,7 @@ import type { Database } from '../storage/schema.js';
 import { computeDay, storeDay } from './aggregate.js';
 import { cutoffOf, localToday } from './days.js';
 import { computeOrders } from './orders.js';
+import { releaseLease, tryAcquireLease } from '../storage/lease.js';
 
 export const JOB_LEASE = 'attendance.daily';
 const WATERMARK = 'attendance.aggregated-at';
@@ -66,17 +67,12 @@ export class AttendanceJobs {
   async runOnce(kindergartens?: readonly InstitutionInfo[]): Promise<RunReport> {
     const repo = new AttendanceRepository(this.o.db);
     const now = this.o.clock.now();
-    const took = await repo.tryLease(
-      JOB_LEASE,
-      this.holder,
-      now.toISOString(),
-      new Date(now.getTime() + LEASE_MS).toISOString(),
-    );
+    const took = await tryAcquireLease(this.o.db, JOB_LEASE, this.holder, now, LEASE_MS);
     if (!took) return { ran: false, aggregated: 0, ordersFinalized: 0 };
     try {
       return { ran: true, ...(await this.work(repo, now, kindergartens)) };
     } finally {
-      await repo.releaseLease(JOB_LEASE, this.holder);
+      await releaseLease(this.o.db, JOB_LEASE, this.holder);
     }
   }
 

@@ -14,7 +14,10 @@ import { BillingRepository } from '../storage/repositories/billing.js';
 import { accessChanged } from '../streams/access-events.js';
 import { applyArrears } from './arrears.js';
 import { todayUtc, type BillingDeps } from './context.js';
-import { leaseHolder, tryBillingLease } from './lease.js';
+import { processHolderId, tryAcquireLease } from '../storage/lease.js';
+
+/** The lease the hourly job runs under, held the whole hour (docs/design/billing.md). */
+export const BILLING_LEASE = 'billing.hourly';
 
 const HOUR_MS = 60 * 60 * 1000;
 /** held a little less than the hour, so the holder's own next tick always finds it renewable */
@@ -71,13 +74,13 @@ export async function runBillingJobsLeased(
   deps: BillingDeps,
   holder: string,
 ): Promise<{ suspended: number; restored: number; pilotsEnded: number } | null> {
-  if (!(await tryBillingLease(deps.db, holder, deps.clock.now(), LEASE_MS))) return null;
+  if (!(await tryAcquireLease(deps.db, BILLING_LEASE, holder, deps.clock.now(), LEASE_MS))) return null;
   return runBillingJobs(deps);
 }
 
 /** Starts the hourly job; returns its stop function. */
 export function startBillingJobs(deps: BillingDeps, log: FastifyBaseLogger): () => void {
-  const holder = leaseHolder();
+  const holder = processHolderId();
   const tick = () => {
     runBillingJobsLeased(deps, holder).then(
       (r) => {

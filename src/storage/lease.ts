@@ -7,7 +7,7 @@
  *
  * Reusable by any periodic job: `tryAcquireLease`/`releaseLease` for one-shot use, `LeasedLoop` for a
  * job that runs every few seconds while this process holds the lease (the alert delivery worker).
- * (The attendance jobs keep their own older `attendance_job_leases` table with the same statement.)
+ * Used by the alert delivery worker, the hourly billing job and the nightly attendance job.
  */
 import type { Kysely } from 'kysely';
 import { randomUUID } from 'node:crypto';

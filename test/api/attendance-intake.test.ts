@@ -244,20 +244,11 @@ for (const dbc of testDatabases()) {
 
     test('two processes never run the job at once (lease)', async () => {
       const { AttendanceJobs } = await import('../../src/attendance/jobs.js');
-      const { AttendanceRepository } = await import('../../src/storage/repositories/attendance.js');
-      const repo = new AttendanceRepository(db.kysely);
+      const { tryAcquireLease, releaseLease } = await import('../../src/storage/lease.js');
       const other = new AttendanceJobs({ db: db.kysely, clock, cutoffHour: 12, holder: 'other-process' });
-      const now = clock.now().toISOString();
-      assert.ok(
-        await repo.tryLease(
-          'attendance.daily',
-          'other-process',
-          now,
-          new Date(clock.ms + 60_000).toISOString(),
-        ),
-      );
+      assert.ok(await tryAcquireLease(db.kysely, 'attendance.daily', 'other-process', clock.now(), 60_000));
       assert.equal((await t.app.attendance.jobs.runOnce()).ran, false);
-      await repo.releaseLease('attendance.daily', 'other-process');
+      await releaseLease(db.kysely, 'attendance.daily', 'other-process');
       assert.equal((await t.app.attendance.jobs.runOnce()).ran, true);
       assert.equal((await other.runOnce()).ran, true); // free again after the first one finished
     });

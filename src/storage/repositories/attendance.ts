@@ -647,38 +647,7 @@ export class AttendanceRepository {
         .execute();
   }
 
-  // ── leases ────────────────────────────────────────────────────────────────────────────────────────
-  /**
-   * Takes (or renews) the named lease for `holder` until `until`, when it is free, expired or already
-   * this holder's. One statement on both engines, so two processes never both hold it.
-   */
-  async tryLease(name: string, holder: string, now: string, until: string): Promise<boolean> {
-    const r = await this.db
-      .insertInto('attendance_job_leases')
-      .values({ name, holder, expires_at: until })
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet({ holder, expires_at: until })
-          .where((eb) =>
-            eb.or([
-              eb('attendance_job_leases.expires_at', '<=', now),
-              eb('attendance_job_leases.holder', '=', holder),
-            ]),
-          ),
-      )
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
-  }
-
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.db
-      .deleteFrom('attendance_job_leases')
-      .where('name', '=', name)
-      .where('holder', '=', holder)
-      .execute();
-  }
-
+  // ── the job's watermark (its lease is a generic one: src/storage/lease.ts) ────────────────────────
   /** A watermark kept in the lease table (a row that is never a lease): e.g. the last aggregation. */
   async watermark(name: string): Promise<string | undefined> {
     const r = await this.db
