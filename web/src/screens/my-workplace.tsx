@@ -1,8 +1,9 @@
 /**
  * «Моё рабочее место» (issue 13, item 6; docs/design/citizen-requests.md, "Transparency"): an
  * employee sees their workplace's recording mode, working hours and closed days, what was recorded in
- * the last two weeks, and who watched, exported or handed out its recordings — with the reason they
- * stated, read from the audit log. Visits appear here once the visits capability is merged.
+ * the last two weeks, the visits recorded there (from the office's visit log, with times and case
+ * reference), and who watched, exported or handed out its recordings — with the reason they stated,
+ * read from the audit log.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { request } from '../api.js';
@@ -25,7 +26,15 @@ interface Transparency {
   workingHours: { weekday: number; start: string; end: string }[];
   closedDays: { day: string; reason: string | null }[];
   recordings: { cameraId: string; spans: { start: string; end: string }[]; recordingNow: boolean }[];
-  visits: { id: string; openedAt: string; closedAt: string | null }[];
+  visits: {
+    id: string;
+    openedAt: string;
+    closedAt: string | null;
+    caseRef: string | null;
+    visitorCategoryLabel: string;
+    employee: string | null;
+    autoClosed: boolean;
+  }[];
   access: {
     at: string;
     action: string;
@@ -145,13 +154,17 @@ function WorkplaceView({ roomId }: { roomId: string }) {
       <Card>
         <h3 class="card-title">{t('visits')}</h3>
         {v.visits.length === 0 ? (
-          <p>{t('visitsSoon')}</p>
+          <p>{t('noVisits')}</p>
         ) : (
-          <ul class="plain-list">
+          <ul class="plain-list" data-testid="workplace-visits">
             {v.visits.map((x) => (
               <li key={x.id}>
                 {formatDateTime(x.openedAt, lang, tz)} —{' '}
-                {x.closedAt ? formatDateTime(x.closedAt, lang, tz) : '…'}
+                {x.closedAt ? formatDateTime(x.closedAt, lang, tz) : t('visitOpen')}
+                {x.caseRef ? ` · ${t('caseRef')} ${x.caseRef}` : ''}
+                {` · ${x.visitorCategoryLabel}`}
+                {x.employee ? ` · ${x.employee}` : ''}
+                {x.autoClosed ? ` · ${t('visitAutoClosed')}` : ''}
               </li>
             ))}
           </ul>
