@@ -390,8 +390,14 @@ export class CitizenRequests {
       institution: { id: w.institutionId, kind: 'office' as const },
       roomIds: [w.roomId],
     };
-    if (!v || !place || !allows(principalOf(caller), 'citizen_request', 'create', place))
-      throw new AppError('not_found', 'Приём не найден или не относится к вашему учреждению');
+    const missing = () => new AppError('not_found', 'Приём не найден или не относится к вашему учреждению');
+    if (!v || !place) throw missing();
+    try {
+      // outside the caller's scope: 404 as for a missing visit; in scope but no right to create: 403
+      authorize(principalOf(caller), 'citizen_request', 'create', place, 'visit');
+    } catch (e) {
+      throw e instanceof AppError && e.code === 'not_found' ? missing() : e;
+    }
     if (v.status !== 'closed' || !v.ended_at)
       throw new AppError(
         'validation_failed',

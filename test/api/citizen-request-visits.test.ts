@@ -22,6 +22,7 @@ describe("citizens' requests from office visits", () => {
   let otherHead: TestSession;
   let employee: TestSession;
   let otherEmployee: TestSession;
+  let operator: TestSession;
 
   before(async () => {
     db = await openSqliteTestDb();
@@ -35,6 +36,7 @@ describe("citizens' requests from office visits", () => {
     otherHead = await sessionFor(t, other.head.id);
     employee = await sessionFor(t, w.employee.id);
     otherEmployee = await sessionFor(t, other.employee.id);
+    operator = await sessionFor(t, (await f.staff('regional_operator', 'region', region.id)).id);
   });
   after(async () => {
     await t.close();
@@ -145,6 +147,9 @@ describe("citizens' requests from office visits", () => {
 
     const emp = await create(employee, { visitId: visitA });
     assert.equal(emp.statusCode, 404, 'an employee may not make requests (the visit is not theirs to use)');
+
+    const regional = await create(operator, { visitId: visitA });
+    assert.equal(regional.statusCode, 403, 'the regional operator approves, never requests');
 
     assert.equal(await requests(), before, 'nothing stored');
 
