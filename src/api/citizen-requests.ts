@@ -21,7 +21,8 @@ import type { App, AppContext } from '../server/app.js';
 import { auditContext, requireAuth } from '../server/request-context.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { CitizenRequests } from '../citizen/requests.js';
-import { WorkplaceTransparency } from '../citizen/transparency.js';
+import { visitsOfWorkplace, WorkplaceTransparency } from '../citizen/transparency.js';
+import { VisitsRepository } from '../storage/repositories/visits.js';
 
 const Uuid = Type.String({ pattern: UUID_PATTERN });
 const Rect = Type.Object(
@@ -55,6 +56,7 @@ export async function registerCitizenRequestRoutes(app: App, ctx: AppContext): P
     db: ctx.db.kysely,
     clock: ctx.clock,
     recording: ctx.recording,
+    visits: visitsOfWorkplace(new VisitsRepository(ctx.db.kysely)),
   });
   const tags = ['citizen-requests'];
   const IdParams = Type.Object({ id: Uuid });
@@ -111,10 +113,15 @@ export async function registerCitizenRequestRoutes(app: App, ctx: AppContext): P
         tags,
         body: Type.Object(
           {
-            cameraId: Uuid,
-            from: Type.String({ format: 'date-time', maxLength: 40 }),
-            to: Type.String({ format: 'date-time', maxLength: 40 }),
-            visitId: Type.Optional(Uuid),
+            cameraId: Type.Optional(Uuid),
+            from: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+            to: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+            visitId: Type.Optional(
+              Type.String({
+                ...Uuid,
+                description: 'a closed visit: its camera and range (pre-roll to post-roll) are taken',
+              }),
+            ),
             reference: Type.String({ minLength: 1, maxLength: 100 }),
             receivedOn: Type.String({ maxLength: 10 }),
             note: Type.Optional(Type.String({ maxLength: 1000 })),

@@ -35,6 +35,7 @@ import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { AccessFactsRepository, type CameraRow } from '../storage/repositories/access-facts.js';
+import { VisitsRepository } from '../storage/repositories/visits.js';
 import type { CitizenRequestsTable, CitizenRequestStatus, Database } from '../storage/schema.js';
 
 export interface CitizenRequestDeps {
@@ -49,9 +50,11 @@ export interface MaskRect extends NormRect {
 }
 
 export interface CitizenRequestInput {
-  cameraId: string;
-  from: string;
-  to: string;
+  /** with a visit: optional (one of the visit's cameras, the first by default) */
+  cameraId?: string | undefined;
+  /** with a visit: ignored, the visit's range with pre-roll and post-roll is taken */
+  from?: string | undefined;
+  to?: string | undefined;
   visitId?: string | undefined;
   reference: string;
   receivedOn: string;
@@ -59,6 +62,16 @@ export interface CitizenRequestInput {
   regions?: NormRect[] | undefined;
   regionStyle?: 'blur' | 'fill' | undefined;
   keepAudio: boolean;
+}
+
+export interface RequestVisit {
+  id: string;
+  roomName: string;
+  employee: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  caseRef: string | null;
+  status: 'open' | 'closed';
 }
 
 export interface PersonRef {
@@ -72,6 +85,8 @@ export interface CitizenRequestView {
   institution: { id: string; name: string; timeZone: string };
   camera: { id: string; name: string; roomName: string };
   visitId: string | null;
+  /** the office visit the request was made from (null: a manual camera and range, or the visit is gone) */
+  visit: RequestVisit | null;
   reference: string;
   receivedOn: string;
   note: string | null;
@@ -356,7 +371,60 @@ export class CitizenRequests {
   // ---------------------------------------------------------------------------------------------
   // Requests.
 
-  async create(caller: AuthenticatedSession, body: CitizenRequestInput, audit: AuditContext) {
+  /**
+   * A request made from an office visit: the visit must exist, lie in the caller's scope (the same
+   * «not found» as a missing one otherwise), be closed, and the camera (if named) be one of the
+   * visit's; the range is the visit's recorded range, pre-roll before the start to post-roll after
+   * the end.
+   */
+  private async fromVisit(
+    caller: AuthenticatedSession,
+    visitId: string,
+    cameraId: string | undefined,
+  ): Promise<{ cameraId: string; from: string; to: string }> {
+    const repo = new VisitsRepository(this.deps.db);
+    const v = await repo.visit(visitId);
+    const w = v && (await repo.workplace(v.room_id));
+    const place = w && {
+      regionId: w.regionId,
+      institution: { id: w.institutionId, kind: 'office' as const },
+      roomIds: [w.roomId],
+    };
+    const missing = () => new AppError('not_found', 'Приём не найден или не относится к вашему учреждению');
+    if (!v || !place) throw missing();
+    try {
+      // outside the caller's scope: 404 as for a missing visit; in scope but no right to create: 403
+      authorize(principalOf(caller), 'citizen_request', 'create', place, 'visit');
+    } catch (e) {
+      throw e instanceof AppError && e.code === 'not_found' ? missing() : e;
+    }
+    if (v.status !== 'closed' || !v.ended_at)
+      throw new AppError(
+        'validation_failed',
+        'Приём ещё не завершён: запрос по нему можно создать после «Завершить приём»',
+      );
+    const cams = (await repo.visitCameras([v.id])).get(v.id) ?? [];
+    if (cams.length === 0)
+      throw new AppError('validation_failed', 'На рабочем месте этого приёма не было камеры — записи нет');
+    if (cameraId && !cams.some((c) => c.camera_id === cameraId))
+      throw new AppError('validation_failed', 'Эта камера не записывала выбранный приём');
+    return {
+      cameraId: cameraId ?? cams[0]!.camera_id,
+      from: iso(Date.parse(v.started_at) - Number(v.pre_roll_ms)),
+      to: iso(Date.parse(v.ended_at) + Number(v.post_roll_ms)),
+    };
+  }
+
+  async create(caller: AuthenticatedSession, input: CitizenRequestInput, audit: AuditContext) {
+    let body: CitizenRequestInput & { cameraId: string; from: string; to: string };
+    if (input.visitId) body = { ...input, ...(await this.fromVisit(caller, input.visitId, input.cameraId)) };
+    else if (input.cameraId && input.from && input.to)
+      body = { ...input, cameraId: input.cameraId, from: input.from, to: input.to };
+    else
+      throw new AppError(
+        'validation_failed',
+        'Выберите приём или укажите камеру и время начала и конца записи',
+      );
     const { camera, grant } = await this.camera(caller, body.cameraId, 'citizen_request', 'create');
     const fromMs = Date.parse(body.from);
     const toMs = Date.parse(body.to);
@@ -479,6 +547,36 @@ export class CitizenRequests {
     return out;
   }
 
+  /** The visit a request was made from, as the request page shows it (null: it is gone). */
+  private async visitOf(visitId: string): Promise<RequestVisit | null> {
+    const v = await this.deps.db
+      .selectFrom('visits')
+      .innerJoin('rooms', 'rooms.id', 'visits.room_id')
+      .leftJoin('persons', 'persons.id', 'visits.employee_person_id')
+      .select([
+        'visits.id',
+        'rooms.name as room_name',
+        'persons.display_name',
+        'visits.started_at',
+        'visits.ended_at',
+        'visits.case_ref',
+        'visits.status',
+      ])
+      .where('visits.id', '=', visitId)
+      .executeTakeFirst();
+    return v
+      ? {
+          id: v.id,
+          roomName: v.room_name,
+          employee: v.display_name ?? null,
+          startedAt: v.started_at,
+          endedAt: v.ended_at,
+          caseRef: v.case_ref,
+          status: v.status,
+        }
+      : null;
+  }
+
   async get(caller: AuthenticatedSession, id: string): Promise<CitizenRequestView> {
     const { row, camera } = await this.row(caller, id, 'read');
     const p = principalOf(caller);
@@ -503,6 +601,7 @@ export class CitizenRequests {
           .where('id', '=', row.export_id)
           .executeTakeFirst()
       : undefined;
+    const visit = row.visit_id ? await this.visitOf(row.visit_id) : null;
     const update = allows(p, 'citizen_request', 'update', place);
     const job = this.jobs.get(id);
     // A production interrupted by a restart of the process: shown as failed, it may be produced again.
@@ -517,6 +616,7 @@ export class CitizenRequests {
       },
       camera: { id: row.camera_id, name: camera.name, roomName: camera.roomName },
       visitId: row.visit_id,
+      visit,
       reference: row.reference,
       receivedOn: row.received_on,
       note: row.note,

@@ -17,6 +17,8 @@ import type { RecordingService } from '../recording/service.js';
 import { timelineOf } from '../recording/timeline.js';
 import type { Clock } from '../shared/clock.js';
 import { PlacesRepository } from '../storage/repositories/places.js';
+import { VISITOR_LABELS } from '../visits/rules.js';
+import type { VisitsRepository } from '../storage/repositories/visits.js';
 import type { Database } from '../storage/schema.js';
 
 /** Audit actions that are someone looking at, copying or handing out the workplace's picture. */
@@ -51,15 +53,42 @@ export interface WorkplaceVisit {
   id: string;
   openedAt: string;
   closedAt: string | null;
+  /** the recorded range: pre-roll before the opening to post-roll after the closing */
+  recorded: { from: string; to: string | null };
+  caseRef: string | null;
+  visitorCategory: string;
+  visitorCategoryLabel: string;
+  employee: string | null;
+  autoClosed: boolean;
 }
 
-/**
- * HOOK for office visits (migration 0019_office_visits, built on another branch): the visits
- * recorded at this workplace in [fromIso, toIso). Until both are merged there are none; after the
- * merge this reads the visits repository.
- */
+/** The visits recorded at a workplace in [fromIso, toIso), newest first. */
 export type VisitsOfWorkplace = (roomId: string, fromIso: string, toIso: string) => Promise<WorkplaceVisit[]>;
 export const noVisits: VisitsOfWorkplace = async () => [];
+
+/** The office visits (src/visits/) of the workplace, read from the visits repository. */
+export function visitsOfWorkplace(repo: VisitsRepository): VisitsOfWorkplace {
+  return async (roomId, fromIso, toIso) => {
+    const rows = await repo.visitsOverlapping({ roomIds: [roomId] }, fromIso, toIso, 500);
+    const names = await repo.personNames(
+      rows.flatMap((r) => (r.employee_person_id ? [r.employee_person_id] : [])),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      openedAt: r.started_at,
+      closedAt: r.ended_at,
+      recorded: {
+        from: new Date(Date.parse(r.started_at) - Number(r.pre_roll_ms)).toISOString(),
+        to: r.ended_at ? new Date(Date.parse(r.ended_at) + Number(r.post_roll_ms)).toISOString() : null,
+      },
+      caseRef: r.case_ref,
+      visitorCategory: r.visitor_category,
+      visitorCategoryLabel: VISITOR_LABELS[r.visitor_category],
+      employee: r.employee_person_id ? (names.get(r.employee_person_id) ?? null) : null,
+      autoClosed: r.auto_closed === 1,
+    }));
+  };
+}
 
 export class WorkplaceTransparency {
   private readonly places: PlacesRepository;

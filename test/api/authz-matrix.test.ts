@@ -691,9 +691,11 @@ const NOT_YET: Partial<Record<ObjectKind, string>> = {
   visit: 'test/api/visits.test.ts',
   visit_flag: 'test/api/visits.test.ts',
   coverage: 'test/api/visits.test.ts',
-  privacy_mask: 'test/api/citizen-requests.test.ts',
-  citizen_request: 'test/api/citizen-requests.test.ts',
-  workplace_access_log: 'test/api/citizen-requests.test.ts',
+  privacy_mask: 'test/integration/recording/citizen-request.test.ts',
+  citizen_request:
+    'test/integration/recording/citizen-request.test.ts and test/api/citizen-request-visits.test.ts',
+  workplace_access_log:
+    'test/integration/recording/citizen-request.test.ts and test/api/citizen-request-visits.test.ts',
 };
 
 /** An active consent campaign in a room (a text for the region first), as the demo has. */

@@ -5,7 +5,8 @@
  * Игорь Соколов, bound to that workplace, opens «Моё рабочее место» on a phone and sees the
  * inspector's name, what she did and her reason. The demo office head Наталья Орлова draws a
  * privacy mask with a finger-like drag on the mask editor and saves it; the employee sees no mask
- * editor and no requests section.
+ * editor and no requests section. The office head makes a request from a visit chosen in
+ * «Выбрать приём»: its camera and recorded range are taken, and the request page shows the visit.
  *
  * Any console error or page error fails the test in which it happened. Screenshots go to
  * screenshots/ (git-ignored).
@@ -82,6 +83,10 @@ describe('citizens’ requests and transparency in Chromium', { skip: skipWithou
     assert.match(await entry.innerText(), /просмотр записи/);
     assert.match(await entry.innerText(), new RegExp(REASON.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     await page.getByText('непрерывная запись').first().waitFor();
+    // The demo's two weeks of visits at his desk, from the office's visit log.
+    const visits = page.getByTestId('workplace-visits');
+    await visits.locator('li').first().waitFor();
+    assert.ok((await visits.locator('li').count()) > 0);
     // Employees neither request copies nor draw masks.
     assert.equal(await page.getByRole('link', { name: 'Запросы граждан' }).count(), 0);
     await shoot(page, 'my-workplace');
@@ -168,5 +173,37 @@ describe('citizens’ requests and transparency in Chromium', { skip: skipWithou
     await sergey.page.getByText(SERGEY, { exact: true }).first().waitFor();
     await shoot(sergey.page, 'citizen-request-approved');
     sergey.assertNoProblems();
+  });
+
+  test('the office head makes a request from a visit chosen in «Выбрать приём»', async () => {
+    const natalia = await newVisitor(browser, 'phone');
+    visitors.push(natalia);
+    const { page } = natalia;
+    await logInAs(page, server.base, NATALIA, '/citizen-requests/new');
+    await page.getByRole('heading', { name: 'Новый запрос', level: 1 }).waitFor();
+    await page.getByLabel('Номер обращения гражданина').fill('17-12/346');
+    const choose = page.getByLabel('Выбрать приём');
+    await choose.locator('option').nth(1).waitFor({ state: 'attached' });
+    const visitId = await choose.locator('option').nth(1).getAttribute('value');
+    assert.ok(visitId);
+    await choose.selectOption(visitId);
+    await page.getByTestId('visit-range').waitFor();
+    assert.equal(await page.getByLabel('Начало').count(), 0, 'no manual range with a visit');
+    await page.getByRole('button', { name: 'Создать запрос' }).click();
+    await page.getByRole('heading', { name: '№ 17-12/346', level: 1 }).waitFor();
+    await page.getByText('Приём', { exact: true }).first().waitFor();
+    const id = page.url().split('/').at(-1)!;
+    const db = server.running.db.kysely;
+    const row = await db
+      .selectFrom('citizen_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    const v = await db.selectFrom('visits').selectAll().where('id', '=', visitId).executeTakeFirstOrThrow();
+    assert.equal(row.visit_id, visitId);
+    assert.equal(Date.parse(row.from_at), Date.parse(v.started_at) - Number(v.pre_roll_ms));
+    assert.equal(Date.parse(row.to_at), Date.parse(v.ended_at!) + Number(v.post_roll_ms));
+    await shoot(page, 'citizen-request-from-visit');
+    natalia.assertNoProblems();
   });
 });

@@ -45,6 +45,14 @@ export interface CitizenRequest {
   institution: { id: string; name: string; timeZone: string };
   camera: { id: string; name: string; roomName: string };
   visitId: string | null;
+  visit: {
+    id: string;
+    roomName: string;
+    employee: string | null;
+    startedAt: string;
+    endedAt: string | null;
+    caseRef: string | null;
+  } | null;
   reference: string;
   receivedOn: string;
   note: string | null;
@@ -69,6 +77,18 @@ interface CameraChoice {
   institution: { id: string; name: string; timeZone: string };
   may: { editMasks: boolean; createRequest: boolean };
 }
+interface VisitChoice {
+  id: string;
+  roomName: string;
+  institutionId: string;
+  employee: { id: string; name: string } | null;
+  startedAt: string;
+  endedAt: string | null;
+  status: 'open' | 'closed';
+  caseRef: string | null;
+  playback: { from: string; to: string };
+  cameras: { id: string; name: string }[];
+}
 interface MaskState {
   cameraId: string;
   cameraName: string;
@@ -92,6 +112,29 @@ const TONE: Record<Status, Tone> = {
 function StatusBadge({ status }: { status: Status }) {
   const t = useCrT();
   return <Badge tone={TONE[status]}>{t(status)}</Badge>;
+}
+
+/** Recent closed visits of the offices the caller may make requests for (last 14 days). */
+function useRecentVisits(institutionIds: string[]) {
+  const [visits, setVisits] = useState<VisitChoice[] | null>(null);
+  const key = institutionIds.join(',');
+  useEffect(() => {
+    if (!key) return;
+    const to = new Date();
+    const from = new Date(to.getTime() - 14 * 86_400_000);
+    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+    request<VisitChoice[] | { items: VisitChoice[] }>('GET', `/api/visits?${q.toString()}`).then(
+      (r) => {
+        const items = Array.isArray(r) ? r : r.items;
+        const offices = new Set(key.split(','));
+        setVisits(
+          items.filter((v) => v.status === 'closed' && v.cameras.length > 0 && offices.has(v.institutionId)),
+        );
+      },
+      () => setVisits([]),
+    );
+  }, [key]);
+  return visits;
 }
 
 function useCameras() {
@@ -175,7 +218,7 @@ export function CitizenRequestsList() {
 
 export function CitizenRequestNew() {
   const t = useCrT();
-  const { t: tt } = useI18n();
+  const { t: tt, lang } = useI18n();
   const { cameras, error } = useCameras();
   const choices = cameras?.filter((c) => c.may.createRequest) ?? [];
   const [cameraId, setCameraId] = useState('');
@@ -191,7 +234,16 @@ export function CitizenRequestNew() {
   const [picture, setPicture] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
-  const camera = cameraId || choices[0]?.id || '';
+  const offices = [...new Set(choices.map((c) => c.institution.id))].sort();
+  const visits = useRecentVisits(offices);
+  const [visitId, setVisitId] = useState('');
+  const visit = visits?.find((v) => v.id === visitId) ?? null;
+  const camera = visit
+    ? visit.cameras.some((c) => c.id === cameraId)
+      ? cameraId
+      : (visit.cameras[0]?.id ?? '')
+    : cameraId || choices[0]?.id || '';
+  const tz = choices.find((c) => c.id === camera)?.institution.timeZone;
   useEffect(() => {
     if (!camera) return;
     request<MaskState>('GET', `/api/privacy-masks/${camera}`).then(
@@ -215,8 +267,9 @@ export function CitizenRequestNew() {
       const r = await request<CitizenRequest>('POST', '/api/citizen-requests', {
         json: {
           cameraId: camera,
-          from: fromLocalInput(from) ?? from,
-          to: fromLocalInput(to) ?? to,
+          ...(visit
+            ? { visitId: visit.id }
+            : { from: fromLocalInput(from) ?? from, to: fromLocalInput(to) ?? to }),
           reference,
           receivedOn,
           ...(note.trim() ? { note } : {}),
@@ -239,21 +292,55 @@ export function CitizenRequestNew() {
         <TextField label={t('reference')} value={reference} onValue={setReference} required />
         <TextField label={t('receivedOn')} type="date" value={receivedOn} onValue={setReceivedOn} required />
         <SelectField
+          label={t('chooseVisit')}
+          hint={visits && visits.length === 0 ? t('noRecentVisits') : t('chooseVisitHint')}
+          value={visitId}
+          onValue={(v) => {
+            setVisitId(v);
+            setRegions([]);
+          }}
+          options={[
+            { value: '', label: t('manualRange') },
+            ...(visits ?? []).map((v) => ({
+              value: v.id,
+              label: [
+                formatDateTime(v.startedAt, lang, tz),
+                v.roomName,
+                v.employee?.name ?? '—',
+                v.caseRef ? `${t('caseRef')} ${v.caseRef}` : null,
+              ]
+                .filter(Boolean)
+                .join(' · '),
+            })),
+          ]}
+        />
+        <SelectField
           label={t('camera')}
           value={camera}
           onValue={(v) => {
             setCameraId(v);
             setRegions([]);
           }}
-          options={choices.map((c) => ({
-            value: c.id,
-            label: `${c.room.name}, ${c.name} (${c.institution.name})`,
-          }))}
+          options={
+            visit
+              ? visit.cameras.map((c) => ({ value: c.id, label: `${visit.roomName}, ${c.name}` }))
+              : choices.map((c) => ({
+                  value: c.id,
+                  label: `${c.room.name}, ${c.name} (${c.institution.name})`,
+                }))
+          }
         />
-        <div class="cr-range">
-          <TextField label={t('from')} type="datetime-local" value={from} onValue={setFrom} required />
-          <TextField label={t('to')} type="datetime-local" value={to} onValue={setTo} required />
-        </div>
+        {visit ? (
+          <p class="field-hint" data-testid="visit-range">
+            {t('visitRange')}: {formatDateTime(visit.playback.from, lang, tz)} —{' '}
+            {formatDateTime(visit.playback.to, lang, tz)}
+          </p>
+        ) : (
+          <div class="cr-range">
+            <TextField label={t('from')} type="datetime-local" value={from} onValue={setFrom} required />
+            <TextField label={t('to')} type="datetime-local" value={to} onValue={setTo} required />
+          </div>
+        )}
         <fieldset class="cr-regions">
           <legend>{t('regions')}</legend>
           <p class="field-hint">{t('regionsHint')}</p>
@@ -376,6 +463,23 @@ export function CitizenRequestPage({ id }: { id: string }) {
           items={[
             [t('receivedOn'), formatDate(r.receivedOn, lang)],
             [t('camera'), `${r.camera.roomName}, ${r.camera.name} (${r.institution.name})`],
+            ...(r.visit
+              ? ([
+                  [
+                    t('visit'),
+                    [
+                      `${formatDateTime(r.visit.startedAt, lang, tz)} — ${
+                        r.visit.endedAt ? formatDateTime(r.visit.endedAt, lang, tz) : '…'
+                      }`,
+                      r.visit.roomName,
+                      r.visit.employee,
+                      r.visit.caseRef ? `${t('caseRef')} ${r.visit.caseRef}` : null,
+                    ]
+                      .filter(Boolean)
+                      .join(' · '),
+                  ],
+                ] as [string, string][])
+              : []),
             [t('range'), `${formatDateTime(r.from, lang, tz)} — ${formatDateTime(r.to, lang, tz)}`],
             [t('regions'), `${r.regions.length} · ${r.regionStyle === 'blur' ? t('blur') : t('fill')}`],
             [t('keepAudio'), r.keepAudio ? t('audioKept') : t('audioRemoved')],

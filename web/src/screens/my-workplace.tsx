@@ -1,16 +1,20 @@
 /**
  * «Моё рабочее место» (issue 13, item 6; docs/design/citizen-requests.md, "Transparency"): an
  * employee sees their workplace's recording mode, working hours and closed days, what was recorded in
- * the last two weeks, and who watched, exported or handed out its recordings — with the reason they
- * stated, read from the audit log. Visits appear here once the visits capability is merged.
+ * the last two weeks, the visits recorded there (from the office's visit log, with times and case
+ * reference), and who watched, exported or handed out its recordings — with the reason they stated,
+ * read from the audit log.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { request } from '../api.js';
 import { useI18n } from '../i18n.js';
-import { formatDate, formatDateTime } from '../format.js';
-import { Badge, Card, EmptyState, ErrorState, Loading, PageHeader } from '../ui.js';
+import { formatDate, formatDateTime, formatTime, localDate } from '../format.js';
+import { Badge, Button, Card, EmptyState, ErrorState, Loading, PageHeader } from '../ui.js';
 import { useCrT } from '../citizen/strings.js';
 import '../citizen/citizen.css';
+
+/** Visits shown before «Показать все»: two weeks of a busy desk would bury the access log below. */
+const VISITS_SHOWN = 10;
 
 interface Workplace {
   id: string;
@@ -25,7 +29,15 @@ interface Transparency {
   workingHours: { weekday: number; start: string; end: string }[];
   closedDays: { day: string; reason: string | null }[];
   recordings: { cameraId: string; spans: { start: string; end: string }[]; recordingNow: boolean }[];
-  visits: { id: string; openedAt: string; closedAt: string | null }[];
+  visits: {
+    id: string;
+    openedAt: string;
+    closedAt: string | null;
+    caseRef: string | null;
+    visitorCategoryLabel: string;
+    employee: string | null;
+    autoClosed: boolean;
+  }[];
   access: {
     at: string;
     action: string;
@@ -66,6 +78,7 @@ function WorkplaceView({ roomId }: { roomId: string }) {
   const { lang } = useI18n();
   const [v, setV] = useState<Transparency | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [allVisits, setAllVisits] = useState(false);
   useEffect(() => {
     request<Transparency>('GET', `/api/workplaces/${roomId}/transparency`).then(setV, setError);
   }, [roomId]);
@@ -73,6 +86,11 @@ function WorkplaceView({ roomId }: { roomId: string }) {
   if (!v) return <Loading />;
   const tz = v.institution.timeZone;
   const days = lang === 'en' ? WEEKDAYS_EN : WEEKDAYS_RU;
+  /** the end of a visit: its time alone on the day it began, else the date and time */
+  const endOf = (start: string, end: string) =>
+    localDate(new Date(start), tz) === localDate(new Date(end), tz)
+      ? formatTime(new Date(end), lang, tz, true)
+      : formatDateTime(end, lang, tz);
   const cameraName = (id: string | null) => v.cameras.find((c) => c.id === id)?.name ?? '';
   return (
     <section class="workplace" aria-label={v.room.name}>
@@ -145,16 +163,36 @@ function WorkplaceView({ roomId }: { roomId: string }) {
       <Card>
         <h3 class="card-title">{t('visits')}</h3>
         {v.visits.length === 0 ? (
-          <p>{t('visitsSoon')}</p>
+          <p>{t('noVisits')}</p>
         ) : (
-          <ul class="plain-list">
-            {v.visits.map((x) => (
-              <li key={x.id}>
-                {formatDateTime(x.openedAt, lang, tz)} —{' '}
-                {x.closedAt ? formatDateTime(x.closedAt, lang, tz) : '…'}
-              </li>
-            ))}
-          </ul>
+          <>
+            <ul class="plain-list" data-testid="workplace-visits">
+              {(allVisits ? v.visits : v.visits.slice(0, VISITS_SHOWN)).map((x) => (
+                <li key={x.id}>
+                  <strong>
+                    {formatDateTime(x.openedAt, lang, tz)} —{' '}
+                    {x.closedAt ? endOf(x.openedAt, x.closedAt) : t('visitOpen')}
+                  </strong>
+                  <br />
+                  <span class="field-hint">
+                    {[
+                      x.caseRef ? `${t('caseRef')} ${x.caseRef}` : null,
+                      x.visitorCategoryLabel,
+                      x.employee,
+                      x.autoClosed ? t('visitAutoClosed') : null,
+                    ]
+                      .filter(Boolean)
+                      .join(' · ')}
+                  </span>
+                </li>
+              ))}
+            </ul>
+            {!allVisits && v.visits.length > VISITS_SHOWN ? (
+              <Button onClick={() => setAllVisits(true)}>
+                {t('allVisits')} ({v.visits.length})
+              </Button>
+            ) : null}
+          </>
         )}
       </Card>
       <Card>
