@@ -4,8 +4,9 @@
  * change of resolution) and the requests with their custody trail (requested, approved by a second
  * person, produced, handed over).
  *
- * `visit_id` is a plain text column without a foreign key: office visits come with their own migration
- * (0019_office_visits) and are linked to requests once both are merged.
+ * `visit_id` names the office visit (migration 0019_office_visits) a request was made from, without a
+ * foreign key: the request keeps its own camera and range, and the visit is checked when the request is
+ * created (docs/design/citizen-requests.md).
  */
 import { sql, type Kysely } from 'kysely';
 
