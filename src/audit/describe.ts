@@ -93,6 +93,7 @@ export const ACTION_TEXT: Readonly<Record<string, string>> = {
   'billing.subscription.cancel': 'Отказался от платного просмотра',
   'billing.subscription.suspend': 'Подписка приостановлена за неоплату',
   'billing.subscription.restore': 'Подписка возобновлена после оплаты',
+  'billing.subscription.pilot_lapse': 'Подписка закрыта: пилот окончен, родители не подтвердили продолжение',
   'billing.region_price.set': 'Изменил цену для региона',
   'billing.institution_price.set': 'Изменил цену для детского сада',
   'billing.pilot.set': 'Изменил пилотный режим',

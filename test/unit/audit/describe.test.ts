@@ -50,6 +50,7 @@ const NOT_ACTIONS = new Set([
   'recording.enabled', // a setting
   'recording.dir', // a setting
   'attendance.daily', // the nightly job's lease name
+  'billing.hourly', // the hourly billing job's lease name
   'attendance.jobs', // a setting
   'inspection.clock_skew', // an alert kind
 ]);

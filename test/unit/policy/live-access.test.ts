@@ -797,7 +797,9 @@ describe('live access: precedence when several rules refuse', () => {
 
   test('the reason codes are a closed, duplicate-free list', () => {
     assert.equal(new Set(DENY_REASONS).size, DENY_REASONS.length);
-    assert.equal(DENY_REASONS.at(-1), 'person_disabled');
+    // person_disabled is the last reason the rules produce; policy_error (a failure) comes after it
+    assert.equal(DENY_REASONS.at(-2), 'person_disabled');
+    assert.equal(DENY_REASONS.at(-1), 'policy_error');
   });
 });
 
