@@ -4,11 +4,14 @@
  * - «Начать приём» on a per-visit workplace: the visit's playback (the inspector's MP4 of exactly the
  *   visit's range, with a stated reason) starts at least 5 s before the click (the recorder's pre-roll
  *   buffer) and ends with the post-roll after «Завершить приём» — measured with ffprobe;
- * - the camera killed during a visit: the visit gets a `visit_gap` flag (cause camera_offline) and an
- *   alert row `flag.visit_gap` within 60 s of the camera going dark.
+ * - the camera killed during a visit: the visit gets a `visit_gap` flag (cause camera_offline) and its
+ *   alert `flag.visit_gap` is delivered by e-mail to the office head (a real SMTP server) and by the
+ *   office's signed webhook (a real HTTP receiver) within 60 s of the camera going dark.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +20,8 @@ import { buildTestApp, sessionFor, type TestApp, type TestSession } from '../../
 import { Factory } from '../../support/factory.js';
 import { skipWithoutRtspCamera, startRtspCamera, type RtspCamera } from '../../support/rtsp-camera.js';
 import { probe } from '../../unit/recording/helpers.js';
+import { TestSmtpServer } from '../../support/mail.js';
+import { verifyWebhookSignature } from '../../../src/alerts/webhook-signature.js';
 
 const skip = skipWithoutRtspCamera();
 const REASON = 'Проверка жалобы гражданина № 4512 на приём';
@@ -46,8 +51,21 @@ describe('visits recorded from a real RTSP camera', { skip }, () => {
   let employee: TestSession;
   let inspector: TestSession;
   let head: TestSession;
+  let institutionId: string;
+  let smtp: TestSmtpServer;
+  const hits: { at: number; body: string; headers: http.IncomingHttpHeaders }[] = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      hits.push({ at: Date.now(), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
+      res.writeHead(204).end();
+    });
+  });
 
   before(async () => {
+    smtp = await new TestSmtpServer().start();
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
     dataDir = await mkdtemp(path.join(tmpdir(), 'okno-visits-rtsp-'));
     db = await openSqliteTestDb();
     cam = await startRtspCamera({ keyIntFrames: 25 });
@@ -56,6 +74,12 @@ describe('visits recorded from a real RTSP camera', { skip }, () => {
     const w = await f.officeWorld(region.id);
     cameraId = w.camera.id;
     roomId = w.workplace.id;
+    institutionId = w.institution.id;
+    await db.kysely
+      .updateTable('persons')
+      .set({ email: 'head@office.test' })
+      .where('id', '=', w.head.id)
+      .execute();
     await db.kysely
       .updateTable('cameras')
       .set({ source_url: cam.url, source_username: null, source_password: null, recording_policy: 'manual' })
@@ -70,6 +94,9 @@ describe('visits recorded from a real RTSP camera', { skip }, () => {
         'recording.preRollSeconds': 6,
         'recording.postRollSeconds': 3,
         'visits.checkSeconds': 2,
+        'alerts.delivery': true,
+        'smtp.host': '127.0.0.1',
+        'smtp.port': smtp.port,
       },
       cameraOptions: {
         watchdogMs: 1500,
@@ -87,6 +114,8 @@ describe('visits recorded from a real RTSP camera', { skip }, () => {
   after(async () => {
     await t?.close();
     await cam?.stop();
+    await smtp?.close();
+    await new Promise<void>((r) => receiver.close(() => r()));
     await db?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -179,7 +208,19 @@ describe('visits recorded from a real RTSP camera', { skip }, () => {
     assert.ok(p.packets >= Math.floor((wanted - 0.5) * 25), `${p.packets} frames`);
   });
 
-  test('the camera killed during a visit: a gap flag and a flag.* alert within 60 s', async () => {
+  test('the camera killed during a visit: a gap flag, delivered by e-mail and webhook within 60 s', async () => {
+    const hook = await t.app.inject({
+      method: 'POST',
+      url: '/api/alerts/webhooks',
+      headers: head.headers,
+      payload: {
+        institutionId,
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        kinds: ['flag.visit_gap'],
+      },
+    });
+    assert.equal(hook.statusCode, 201, hook.body);
+    const secret = hook.json<{ secret: string }>().secret;
     await until('the camera live', () => t.ctx.live.cameras.state(cameraId) === 'live');
     const opened = await t.app.inject({
       method: 'POST',
@@ -214,6 +255,34 @@ describe('visits recorded from a real RTSP camera', { skip }, () => {
     assert.ok(flaggedAfter <= 60_000);
     assert.equal(alert.kind, 'flag.visit_gap');
     assert.equal(flag.evidence.gaps[0]!.cause, 'camera_offline');
+    // delivered: the office head's e-mail and the office's signed webhook, within 60 s of going dark
+    const mail = await until(
+      'the flag e-mail',
+      () => smtp.to('head@office.test').find((m) => m.subject.includes('Пропуск в записи приёма')),
+      60_000,
+    );
+    const hit = await until(
+      'the flag webhook',
+      () =>
+        hits.find((h) => (JSON.parse(h.body) as { alert: { kind: string } }).alert.kind === 'flag.visit_gap'),
+      60_000,
+    );
+    const mailS = (mail.at - killedAt) / 1000;
+    const hookS = (hit.at - killedAt) / 1000;
+    console.log(`# camera killed → flag e-mail ${mailS.toFixed(1)} s, webhook ${hookS.toFixed(1)} s`);
+    assert.ok(mailS <= 60 && hookS <= 60);
+    assert.deepEqual(
+      verifyWebhookSignature(
+        secret,
+        {
+          timestamp: hit.headers['okno-timestamp'] as string,
+          signature: hit.headers['okno-signature'] as string,
+        },
+        hit.body,
+        Math.floor(Date.now() / 1000),
+      ),
+      { ok: true },
+    );
     assert.equal((await state()).state, 'camera_down', 'the workplace shows the camera down');
     const closed = await t.app.inject({
       method: 'POST',
