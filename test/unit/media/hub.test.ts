@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { LiveHub, writableSink } from '../../../src/media/hub.js';
-import type { DeliveryInfo, ViewerSink } from '../../../src/media/hub.js';
+import type { DeliveryInfo, FragmentBatch, ViewerSink } from '../../../src/media/hub.js';
 import { parseInitSegment } from '../../../src/media/fmp4.js';
 import type { Fragment } from '../../../src/media/fmp4.js';
 import { H264_TRACK, initSegment } from './helpers.js';
@@ -53,6 +53,22 @@ class RecordingSink implements ViewerSink {
   }
   seqs(): (number | undefined)[] {
     return this.received.filter((r) => r.kind === 'fragment').map((r) => r.seq);
+  }
+}
+
+/** A sink that also takes merged writes, noting each call's fragments. */
+class BatchSink extends RecordingSink {
+  calls: number[][] = [];
+  batches: FragmentBatch[] = [];
+  override write(data: Buffer, info: DeliveryInfo): boolean {
+    if (info.kind === 'fragment') this.calls.push([data.readUInt32BE(0)]);
+    return super.write(data, info);
+  }
+  writeBatch(batch: FragmentBatch): boolean {
+    this.batches.push(batch);
+    this.calls.push(batch.fragments.map((f) => f.data.readUInt32BE(0)));
+    batch.fragments.forEach((f, i) => super.write(f.data, batch.infos[i]!));
+    return this.accept;
   }
 }
 
@@ -259,5 +275,122 @@ describe('LiveHub', () => {
     });
     const total = Buffer.concat(chunks);
     assert.equal(total.length, INIT.data.length + 20 * 1000);
+  });
+});
+
+describe('LiveHub merged writes (a crowded camera)', () => {
+  test('below the threshold every fragment is written when it arrives', () => {
+    const hub = new LiveHub({ mergeFromViewers: 3 });
+    hub.setInit(INIT);
+    const a = new BatchSink();
+    const b = new BatchSink();
+    hub.subscribe(a);
+    hub.subscribe(b);
+    for (let seq = 1; seq <= 4; seq++) hub.publish(frag(seq, seq === 1));
+    assert.equal(hub.merging, false);
+    assert.deepEqual(a.calls, [[1], [2], [3], [4]]);
+    assert.equal(a.batches.length, 0);
+  });
+
+  test('from the threshold on, two fragments go in one write, shared by every viewer', () => {
+    const hub = new LiveHub({ mergeFromViewers: 2 });
+    hub.setInit(INIT);
+    const a = new BatchSink();
+    const b = new BatchSink();
+    hub.subscribe(a);
+    hub.subscribe(b);
+    assert.equal(hub.merging, true);
+    hub.publish(frag(1, true));
+    assert.deepEqual(a.calls, [], 'the first of a pair waits for the second');
+    hub.publish(frag(2, false));
+    hub.publish(frag(3, false));
+    hub.publish(frag(4, false));
+    assert.deepEqual(a.calls, [
+      [1, 2],
+      [3, 4],
+    ]);
+    assert.deepEqual(b.seqs(), [1, 2, 3, 4]);
+    assert.equal(a.batches[0], b.batches[0], 'one batch object per publish, for every viewer');
+    assert.equal(a.batches[0]?.bytes, 2000);
+    assert.equal(hub.viewerStats()[0]?.sentFragments, 4);
+    assert.equal(hub.stats().publishedFragments, 4);
+  });
+
+  test('a fragment waits for its pair at most mergeHoldMs', async () => {
+    const hub = new LiveHub({ mergeFromViewers: 1, mergeHoldMs: 30 });
+    hub.setInit(INIT);
+    const a = new BatchSink();
+    hub.subscribe(a);
+    hub.publish(frag(1, true));
+    assert.deepEqual(a.seqs(), []);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.deepEqual(a.calls, [[1]]);
+    hub.publish(frag(2, false));
+    hub.publish(frag(3, false));
+    assert.deepEqual(a.calls, [[1], [2, 3]]);
+    hub.close();
+  });
+
+  test('a viewer arriving while a fragment is held gets each fragment once, in order', () => {
+    const hub = new LiveHub({ mergeFromViewers: 1 });
+    hub.setInit(INIT);
+    const a = new BatchSink();
+    hub.subscribe(a);
+    hub.publish(frag(1, true));
+    hub.publish(frag(2, false));
+    hub.publish(frag(3, false)); // held
+    const late = new BatchSink();
+    hub.subscribe(late);
+    assert.deepEqual(a.seqs(), [1, 2, 3], 'the held fragment went out before the newcomer joined');
+    assert.deepEqual(late.seqs(), [1, 2, 3], 'the newcomer starts from the GOP cache');
+    hub.publish(frag(4, false));
+    hub.publish(frag(5, false));
+    assert.deepEqual(a.seqs(), [1, 2, 3, 4, 5]);
+    assert.deepEqual(late.seqs(), [1, 2, 3, 4, 5]);
+    hub.close();
+  });
+
+  test('a viewer behind (blocked, waiting for a keyframe, or without writeBatch) takes them one by one', () => {
+    const hub = new LiveHub({ mergeFromViewers: 1, maxQueueFragments: 100, maxQueueBytes: 10_000_000 });
+    hub.setInit(INIT);
+    const slow = new BatchSink();
+    const plain = new RecordingSink();
+    hub.subscribe(slow);
+    hub.subscribe(plain);
+    hub.publish(frag(1, true));
+    hub.publish(frag(2, false));
+    slow.accept = false;
+    hub.publish(frag(3, false));
+    hub.publish(frag(4, false)); // [3, 4] written as a batch, the sink says "full"
+    hub.publish(frag(5, false));
+    hub.publish(frag(6, false)); // queued one by one
+    assert.deepEqual(slow.seqs(), [1, 2, 3, 4]);
+    assert.equal(hub.viewerStats()[0]?.queuedFragments, 2);
+    slow.drained();
+    assert.deepEqual(slow.seqs(), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(plain.seqs(), [1, 2, 3, 4, 5, 6]);
+    hub.close();
+  });
+
+  test('a new init (camera restarted) sends the held fragment first, in its own generation', () => {
+    const hub = new LiveHub({ mergeFromViewers: 1 });
+    hub.setInit(INIT);
+    const a = new BatchSink();
+    hub.subscribe(a);
+    hub.publish(frag(1, true)); // held
+    hub.setInit(INIT);
+    hub.publish(frag(2, true));
+    hub.publish(frag(3, false));
+    assert.deepEqual(
+      a.received.map((r) => [r.kind, r.seq ?? null, r.generation]),
+      [
+        ['init', null, 1],
+        ['fragment', 1, 1],
+        ['init', null, 2],
+        ['fragment', 2, 2],
+        ['fragment', 3, 2],
+      ],
+    );
+    hub.close();
   });
 });
