@@ -27,6 +27,17 @@ const Category = Type.Union(VISITOR_CATEGORIES.map((c) => Type.Literal(c)));
 const Mode = Type.Union([Type.Literal('per_visit'), Type.Literal('continuous'), Type.Literal('both')]);
 
 export async function registerVisitRoutes(app: App, ctx: AppContext): Promise<void> {
+  // Every visits route needs a session: an anonymous request is refused (401) before its body or
+  // query is validated, so a stranger learns nothing of the API's shapes.
+  await app.register(async (scoped: App) => {
+    scoped.addHook('onRequest', async (req) => {
+      requireAuth(req);
+    });
+    visitRoutes(scoped, ctx);
+  });
+}
+
+function visitRoutes(app: App, ctx: AppContext): void {
   const visits = ctx.visits;
   const tags = ['visits'];
 

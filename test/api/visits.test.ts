@@ -171,6 +171,28 @@ describe('visits API', () => {
     assert.deepEqual([await count('visits'), await count('audit_log')], before);
   });
 
+  test('without a session: 401 before any validation, whatever the body or query', async () => {
+    const before = [await count('visits'), await count('audit_log')];
+    const asked = [
+      { method: 'POST' as const, url: '/api/visits', payload: { roomId: 'not-a-uuid' } },
+      {
+        method: 'POST' as const,
+        url: '/api/visits',
+        payload: { roomId: w.workplace.id, visitorCategory: 'citizen' },
+      },
+      { method: 'GET' as const, url: '/api/visits?from=x&to=y' },
+      { method: 'GET' as const, url: '/api/visits/coverage?from=2026-13-01' },
+      { method: 'POST' as const, url: `/api/visits/${newId()}/close` },
+      { method: 'GET' as const, url: '/api/visits/categories' },
+    ];
+    for (const req of asked) {
+      const r = await t.app.inject(req);
+      assert.equal(r.statusCode, 401, `${req.method} ${req.url} → ${r.statusCode} ${r.body}`);
+      assert.doesNotMatch(r.body, /roomId|visitorCategory|must match/, 'nothing about the API shapes');
+    }
+    assert.deepEqual([await count('visits'), await count('audit_log')], before);
+  });
+
   test('mode: the office head changes it (audited, flagged); an employee may not', async () => {
     const denied = await t.app.inject({
       method: 'PUT',
