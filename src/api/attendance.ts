@@ -100,6 +100,8 @@ export async function registerAttendanceRoutes(app: App, ctx: AppContext): Promi
     scope.post(
       '/api/attendance/events',
       {
+        // The device signs its batch (HMAC, below); no person's session is involved.
+        config: { anonymous: true },
         schema: {
           tags: ['attendance'],
           summary: 'Door events from an analytics device (signed batch)',

@@ -35,6 +35,7 @@ export async function registerHealthRoutes(app: App, ctx: AppContext): Promise<v
   app.get(
     '/api/session',
     {
+      config: { anonymous: true },
       schema: {
         summary:
           'Like /api/me, but answers 200 with `session: null` when nobody is logged in (for the app start)',

@@ -313,7 +313,9 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: App; ctx: App
   registerMetrics(app, ctx.metrics);
   registerDatabaseMetrics(ctx.metrics, ctx.db);
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { anonymous: true } }, async () =>
+    app.swagger(),
+  );
   await registerHealthRoutes(app, ctx);
   await registerIdentityRoutes(app, ctx);
   await registerAdminRoutes(app, ctx);

@@ -2,6 +2,11 @@
  * Per-request authentication and audit context. Every request gets `request.auth` (the session or
  * null) and `auditContext(request)`, which carries actor, IP, user agent and session into audited writes.
  * State-changing API requests must carry the session's CSRF token in the `x-csrf-token` header.
+ *
+ * Deny by default: every `/api/` route needs a session unless it says `config: { anonymous: true }`
+ * (the app start's /api/session, the API description, the door devices' signed intake). A request
+ * without one is refused here, before its body or query is read or validated, so a stranger learns
+ * nothing about the API's shapes (401, not a 400 naming fields) and no handler runs for them.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
@@ -10,6 +15,10 @@ import { SESSION_COOKIE, type AuthenticatedSession, type SessionStore } from '..
 import { AppError } from '../shared/errors.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** An `/api/` route anyone may call (it authenticates otherwise, or needs nobody). */
+    anonymous?: boolean;
+  }
   interface FastifyRequest {
     auth: AuthenticatedSession | null;
     /** why a presented session cookie was not accepted (for the client and the log) */
@@ -24,13 +33,16 @@ export function registerRequestContext(app: FastifyInstance, sessions: SessionSt
   app.decorateRequest('authProblem', null);
   app.addHook('onRequest', async (req) => {
     const token = req.cookies[SESSION_COOKIE];
-    if (!token) return;
-    // Live HLS requests (a dozen a second per player) resolve the session themselves, from the open
-    // stream when there is one (src/api/media.ts, hlsStream): no database per part.
-    if (isLiveHlsUrl(req.url)) return;
-    const r = await sessions.resolve(token);
-    if (r.ok) req.auth = r.session;
-    else req.authProblem = r.reason;
+    if (token) {
+      // Live HLS requests (a dozen a second per player) resolve the session themselves, from the open
+      // stream when there is one (src/api/media.ts, hlsStream): no database per part.
+      if (isLiveHlsUrl(req.url)) return;
+      const r = await sessions.resolve(token);
+      if (r.ok) req.auth = r.session;
+      else req.authProblem = r.reason;
+    }
+    if (!req.auth && req.url.startsWith('/api/') && req.routeOptions.config.anonymous !== true)
+      requireAuth(req);
   });
   app.addHook('preHandler', async (req) => {
     if (SAFE_METHODS.has(req.method) || !req.auth) return;
