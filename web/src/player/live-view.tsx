@@ -238,12 +238,19 @@ function StatusText({
         </span>
       );
     case 'reconnecting':
+      // A dropped connection reads «Нет связи» whichever noticed it first: the frozen picture
+      // (no_signal) or the transport giving up (here), so the viewer sees the same words either way.
       return (
         <span class="status-block">
           <Spinner />
-          <strong>
-            {state.cause === 'camera_offline' ? t('player.cameraOffline') : t('player.reconnecting')}
-          </strong>
+          {state.cause === 'camera_offline' ? (
+            <strong>{t('player.cameraOffline')}</strong>
+          ) : (
+            <>
+              <strong>{t('player.noSignal')}</strong>
+              <span>{t('player.reconnecting')}</span>
+            </>
+          )}
           {/* the countdown is for the eyes only: announced every second it would drown the message */}
           <Countdown until={state.retryAt} />
         </span>
