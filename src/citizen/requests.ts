@@ -34,6 +34,7 @@ import type { RecordingService } from '../recording/service.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
+import { leaseHolder, processHolderId, releaseLease, tryAcquireLease } from '../storage/lease.js';
 import { AccessFactsRepository, type CameraRow } from '../storage/repositories/access-facts.js';
 import { VisitsRepository } from '../storage/repositories/visits.js';
 import type { CitizenRequestsTable, CitizenRequestStatus, Database } from '../storage/schema.js';
@@ -108,6 +109,15 @@ export interface CitizenRequestView {
 
 type Row = CitizenRequestsTable;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * A production is held under a database lease while it is queued and while ffmpeg runs, renewed
+ * every third of its life: of several Okno processes on one database, the one producing a request
+ * is known to all (the others show «готовится» and refuse to start it again), and a production whose
+ * process died is known by its lapsed lease (shown as failed, it may be produced again).
+ */
+const PRODUCTION_LEASE_MS = 60_000;
+const productionLease = (id: string) => `citizen_request.produce:${id}`;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class CitizenRequests {
@@ -117,6 +127,8 @@ export class CitizenRequests {
   private readonly jobs = new Map<string, { progress: number; done: Promise<void> }>();
   /** one re-encoding at a time per process (each ffmpeg takes whole cores) */
   private queue: Promise<void> = Promise.resolve();
+  /** this process, as the holder of production leases */
+  private readonly holder = processHolderId();
 
   constructor(private readonly deps: CitizenRequestDeps) {
     this.facts = new AccessFactsRepository(deps.db);
@@ -132,6 +144,13 @@ export class CitizenRequests {
 
   get exportsDir(): string {
     return path.join(this.deps.config.dataDir, 'exports');
+  }
+
+  /** Whether a request's production runs: here, or in a process whose lease has not lapsed. */
+  private async productionAlive(id: string): Promise<boolean> {
+    if (this.jobs.has(id)) return true;
+    const lease = await leaseHolder(this.deps.db, productionLease(id));
+    return lease !== undefined && Date.parse(lease.expiresAt) > this.now().getTime();
   }
 
   /** Waits for the productions started in this process (on shutdown). */
@@ -604,8 +623,8 @@ export class CitizenRequests {
     const visit = row.visit_id ? await this.visitOf(row.visit_id) : null;
     const update = allows(p, 'citizen_request', 'update', place);
     const job = this.jobs.get(id);
-    // A production interrupted by a restart of the process: shown as failed, it may be produced again.
-    const stale = row.status === 'producing' && !job;
+    // A production interrupted by a restart of its process: shown as failed, it may be produced again.
+    const stale = row.status === 'producing' && !(await this.productionAlive(id));
     return {
       id: row.id,
       status: stale ? 'failed' : row.status,
@@ -705,7 +724,7 @@ export class CitizenRequests {
   /** Starts producing the package (answers at once; the screen follows `production.progress`). */
   async produce(caller: AuthenticatedSession, id: string, audit: AuditContext) {
     const { row, camera, grant } = await this.row(caller, id, 'update');
-    const stale = row.status === 'producing' && !this.jobs.has(id);
+    const stale = row.status === 'producing' && !(await this.productionAlive(id));
     if (!(row.status === 'approved' || row.status === 'failed' || stale))
       throw new AppError(
         'conflict',
@@ -716,6 +735,9 @@ export class CitizenRequests {
     const segments = await this.deps.recording.segmentsOverlapping(row.camera_id, fromMs, toMs);
     const pieces = planPieces(segments, fromMs, toMs);
     if (pieces.length === 0) throw new AppError('not_found', 'nothing was recorded in this range');
+    const lease = productionLease(id);
+    if (!(await tryAcquireLease(this.deps.db, lease, this.holder, this.now(), PRODUCTION_LEASE_MS)))
+      throw new AppError('conflict', 'another server is producing this request');
     const now = this.now().toISOString();
     const r = await this.deps.db
       .updateTable('citizen_requests')
@@ -723,10 +745,18 @@ export class CitizenRequests {
       .where('id', '=', id)
       .where('status', '=', row.status)
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1)
+    if (Number(r.numUpdatedRows) !== 1) {
+      await releaseLease(this.deps.db, lease, this.holder);
       throw new AppError('conflict', 'the request changed meanwhile; reload it');
+    }
     const job = { progress: 0, done: Promise.resolve() };
     this.jobs.set(id, job);
+    const renew = setInterval(() => {
+      void tryAcquireLease(this.deps.db, lease, this.holder, this.now(), PRODUCTION_LEASE_MS).catch(
+        () => undefined,
+      );
+    }, PRODUCTION_LEASE_MS / 3);
+    renew.unref();
     const run = async () => {
       try {
         await this.runProduction(caller, row, camera, grant, audit, job);
@@ -757,7 +787,9 @@ export class CitizenRequests {
           this.now(),
         ).catch(() => undefined);
       } finally {
+        clearInterval(renew);
         this.jobs.delete(id);
+        await releaseLease(this.deps.db, lease, this.holder).catch(() => undefined);
       }
     };
     job.done = this.queue = this.queue.then(run, run);

@@ -490,6 +490,107 @@ for (const d of testDatabases()) {
       assert.ok(Math.max(...filled.map(variance)) < 0.5, 'the region is filled, uniform');
     });
 
+    test('two servers on one database: the other sees it being produced and cannot start it again; a dead server’s production may be redone', async () => {
+      const t2 = await buildTestApp(db, { overrides: { dataDir } });
+      try {
+        const head2 = await sessionFor(t2, w.head.id);
+        const view = async (app: TestApp, s: TestSession, id: string) =>
+          (await app.app.inject({ url: `/api/citizen-requests/${id}`, headers: s.headers })).json<{
+            status: string;
+            productionError: string | null;
+            may: { produce: boolean };
+          }>();
+        const request = async (reference: string) => {
+          const created = await send('POST', head, '/api/citizen-requests', {
+            cameraId,
+            ...range(),
+            reference,
+            receivedOn: '2026-03-04',
+            regions: [REGION],
+            regionStyle: 'fill',
+            keepAudio: false,
+          });
+          assert.equal(created.statusCode, 200, created.body);
+          const { id } = created.json<{ id: string }>();
+          assert.equal(
+            (await send('POST', operator, `/api/citizen-requests/${id}/approve`, {})).statusCode,
+            200,
+          );
+          return id;
+        };
+
+        // Server 1 produces; server 2 sees it running, offers no «Подготовить», refuses to start it.
+        const id = await request('17-12/347');
+        assert.equal((await send('POST', head, `/api/citizen-requests/${id}/produce`)).statusCode, 202);
+        const seen = await view(t2, head2, id);
+        assert.deepEqual([seen.status, seen.may.produce], ['producing', false]);
+        const again = await t2.app.inject({
+          method: 'POST',
+          url: `/api/citizen-requests/${id}/produce`,
+          headers: head2.headers,
+        });
+        assert.equal(again.statusCode, 409, again.body);
+        assert.equal((await produced(id)).status, 'produced');
+        assert.equal((await view(t2, head2, id)).status, 'produced');
+        assert.equal(
+          (await audits('citizen_request.produce')).filter((a) => a.details?.includes(id)).length,
+          1,
+        );
+
+        // A server died while producing: the row still says so, its lease lapsed a second ago.
+        const orphan = await request('17-12/348');
+        await db.kysely
+          .updateTable('citizen_requests')
+          .set({ status: 'producing' })
+          .where('id', '=', orphan)
+          .execute();
+        const lease = {
+          name: `citizen_request.produce:${orphan}`,
+          holder: 'a-server-that-died',
+          acquired_at: new Date(Date.now() - 61_000).toISOString(),
+          expires_at: new Date(Date.now() - 1_000).toISOString(),
+        };
+        await db.kysely.insertInto('leases').values(lease).execute();
+        const dead = await view(t2, head2, orphan);
+        assert.deepEqual([dead.status, dead.may.produce], ['failed', true]);
+        assert.match(dead.productionError ?? '', /прервано/);
+        // …whereas a lease still running (a live server elsewhere) keeps it «producing».
+        await db.kysely
+          .updateTable('leases')
+          .set({ expires_at: new Date(Date.now() + 30_000).toISOString() })
+          .where('name', '=', lease.name)
+          .execute();
+        assert.deepEqual(
+          [(await view(t2, head2, orphan)).status, (await view(t, head, orphan)).may.produce],
+          ['producing', false],
+        );
+        // Once it lapses, server 2 produces it.
+        await db.kysely
+          .updateTable('leases')
+          .set({ expires_at: new Date(Date.now() - 1_000).toISOString() })
+          .where('name', '=', lease.name)
+          .execute();
+        const redo = await t2.app.inject({
+          method: 'POST',
+          url: `/api/citizen-requests/${orphan}/produce`,
+          headers: head2.headers,
+        });
+        assert.equal(redo.statusCode, 202, redo.body);
+        assert.equal((await produced(orphan)).status, 'produced');
+        assert.equal(
+          await db.kysely
+            .selectFrom('leases')
+            .select('name')
+            .where('name', '=', lease.name)
+            .executeTakeFirst(),
+          undefined,
+          'released',
+        );
+      } finally {
+        await t2.close();
+      }
+    });
+
     test('the database itself refuses a self-approval and a mask outside the picture', async () => {
       const row = await db.kysely
         .selectFrom('citizen_requests')

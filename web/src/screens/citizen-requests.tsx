@@ -518,12 +518,17 @@ export function CitizenRequestPage({ id }: { id: string }) {
           </div>
         </Card>
       ) : null}
-      {r.status === 'producing' ? (
+      {r.status === 'producing' && r.production ? (
         <Card>
           <p role="status">{t('progress', { pct })}</p>
           <div class="progress" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
             <div class="progress-bar" style={{ width: `${pct}%` }} />
           </div>
+        </Card>
+      ) : r.status === 'producing' ? (
+        // Produced by another server of the site: it alone knows how far it is.
+        <Card>
+          <p role="status">{t('progressElsewhere')}</p>
         </Card>
       ) : null}
       {r.productionError && r.status === 'failed' ? (
