@@ -68,6 +68,14 @@ function watchStatus(cam: LiveCamera, fn: () => void): () => void {
   return () => void set.delete(fn);
 }
 
+/**
+ * The request log level of the routes a player calls many times a second (live HLS: ~16 requests a
+ * second per LL-HLS player; recorded playback parts): at info, every part would write two log lines
+ * ("incoming request", "request completed"), tens of thousands a second on a busy site. The stream
+ * itself is audited when it opens and ends; failures still log at warn and error.
+ */
+export const MEDIA_PART_LOG_LEVEL = 'warn';
+
 export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<void> {
   const { live } = ctx;
 
@@ -428,7 +436,7 @@ export async function registerMediaRoutes(app: App, ctx: AppContext): Promise<vo
   });
   app.get(
     '/media/live/:cameraId/hls/:file',
-    { schema: { hide: true, params: HlsParams, querystring: HlsQuery } },
+    { logLevel: MEDIA_PART_LOG_LEVEL, schema: { hide: true, params: HlsParams, querystring: HlsQuery } },
     async (req, reply) => {
       const { cameraId } = req.params;
       const file = parseHlsFile(req.params.file);

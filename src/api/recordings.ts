@@ -18,6 +18,7 @@
  *   GET /media/recordings/:cameraId/:streamId/clip.mp4?token=       the range as one MP4 (Range ok)
  *   GET /media/recordings/:cameraId/exports/:file?stream=&token=    an export package
  */
+import { MEDIA_PART_LOG_LEVEL } from './media.js';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
@@ -271,7 +272,7 @@ export async function registerRecordingRoutes(app: App, ctx: AppContext): Promis
 
   app.get(
     '/media/recordings/:cameraId/:streamId/index.m3u8',
-    { schema: { hide: true, params: MediaParams, querystring: TokenQuery } },
+    { logLevel: MEDIA_PART_LOG_LEVEL, schema: { hide: true, params: MediaParams, querystring: TokenQuery } },
     async (req, reply) => {
       const { cameraId, streamId } = req.params;
       const view = await authorize(req, cameraId, streamId, req.query.token);
@@ -307,6 +308,7 @@ export async function registerRecordingRoutes(app: App, ctx: AppContext): Promis
   app.get(
     '/media/recordings/:cameraId/:streamId/init/:segment',
     {
+      logLevel: MEDIA_PART_LOG_LEVEL,
       schema: {
         hide: true,
         params: Type.Object({
@@ -331,6 +333,7 @@ export async function registerRecordingRoutes(app: App, ctx: AppContext): Promis
   app.get(
     '/media/recordings/:cameraId/:streamId/part/:segment/:range',
     {
+      logLevel: MEDIA_PART_LOG_LEVEL,
       schema: {
         hide: true,
         params: Type.Object({

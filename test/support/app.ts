@@ -25,6 +25,8 @@ export async function buildTestApp(
     cameraOptions?: BuildOptions['cameraOptions'];
     /** the app's log lines (JSON), for tests about what is logged */
     logStream?: { write(line: string): void };
+    /** log every request at info, as production does (default: only at debug, as the demo does) */
+    requestLogs?: boolean;
     recordingOptions?: BuildOptions['recordingOptions'];
     mailer?: BuildOptions['mailer'];
   } = {},
@@ -48,7 +50,7 @@ export async function buildTestApp(
     db,
     clock: opts.clock ?? systemClock,
     logLevel: opts.logStream ? 'info' : false,
-    ...(opts.logStream ? { logStream: opts.logStream, quietRequests: true } : {}),
+    ...(opts.logStream ? { logStream: opts.logStream, quietRequests: !opts.requestLogs } : {}),
     ephemeralKeys: true,
     ...(opts.recheckMs ? { recheckMs: opts.recheckMs } : {}),
     ...(opts.cameraOptions ? { cameraOptions: opts.cameraOptions } : {}),
