@@ -1,8 +1,9 @@
 /**
  * What a camera failure means to people, in Russian: a short label, what a viewer (a parent) is told
  * with what to do, and what the operator or administrator should check. The web app has its own copy
- * of the labels in its i18n strings; this one is for what the server itself says (alerts, the
- * WebSocket status message).
+ * (web/src/camera-failure.ts, both languages: the server does not load the web bundle); this one is
+ * for what the server itself says (alerts, the WebSocket status message). A test
+ * (web/test/camera-failure.test.ts) keeps the two Russian texts equal.
  */
 import type { CameraFailureCode } from '../media/failure.js';
 

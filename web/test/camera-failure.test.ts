@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseServerMessage } from '../src/player/live-policy.js';
 import { cameraFailureText, lastCheckLabel } from '../src/camera-failure.js';
 import { CAMERA_FAILURE_CODES } from '../../src/media/failure.js';
+import { FAILURE_TEXT } from '../../src/streams/failure-text.js';
 
 describe('why a camera is not live, for people', () => {
   test("the live socket's status message carries the reason code", () => {
@@ -19,6 +20,12 @@ describe('why a camera is not live, for people', () => {
       state: 'starting',
       reason: null,
     });
+  });
+
+  test("the server's Russian words (status message, alerts) are the screens' words, letter for letter", () => {
+    // Two copies (the server does not load the web bundle); this keeps them from drifting apart.
+    for (const code of CAMERA_FAILURE_CODES)
+      assert.deepEqual(cameraFailureText('ru', code), FAILURE_TEXT[code], code);
   });
 
   test('every reason the server can send has texts in both languages', () => {
