@@ -16,6 +16,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit, recordAudit, type AuditContext } from '../audit/audit-log.js';
 import { allows, authorize, type Grant, type Principal } from '../authz/index.js';
 import { placeOfCamera, principalOf } from '../authz/places.js';
+import { authorizeOnCamera } from '../authz/camera-access.js';
 import type { Config } from '../config/config.js';
 import type { AuthenticatedSession } from '../identity/sessions.js';
 import { takeSnapshot } from '../media/snapshot.js';
@@ -164,15 +165,7 @@ export class CitizenRequests {
     object: 'privacy_mask' | 'citizen_request',
     action: 'read' | 'create' | 'update',
   ): Promise<{ camera: CameraRow; grant: Grant }> {
-    const camera = await this.facts.camera(cameraId);
-    const grant = authorize(
-      principalOf(caller),
-      object,
-      action,
-      camera && placeOfCamera(camera.facts),
-      'camera',
-    );
-    return { camera: camera!, grant };
+    return authorizeOnCamera(this.facts, caller, cameraId, object, action);
   }
 
   private actor(audit: AuditContext, grant: Grant): AuditContext {

@@ -19,7 +19,8 @@ import type { AuthenticatedSession } from '../identity/sessions.js';
 import { decideRecordingAccess, type Decision, type DenyReason } from '../policy/index.js';
 import type { Role, ViewingWindow } from '../policy/facts.js';
 import { authorize, type Action, type Grant, type ObjectKind } from '../authz/index.js';
-import { placeOfCamera, principalOf } from '../authz/places.js';
+import { principalOf } from '../authz/places.js';
+import { authorizeOnCamera } from '../authz/camera-access.js';
 import { PlacesRepository } from '../storage/repositories/places.js';
 import { parseViewingWindow } from '../policy/schedule.js';
 import type { Clock } from '../shared/clock.js';
@@ -119,15 +120,8 @@ export class RecordingOperations {
     object: ObjectKind = 'recording_timeline',
     action: Action = 'read',
   ): Promise<{ camera: CameraRow; binding: Grant }> {
-    const camera = await this.facts.camera(cameraId);
-    const binding = authorize(
-      principalOf(caller),
-      object,
-      action,
-      camera && placeOfCamera(camera.facts),
-      'camera',
-    );
-    return { camera: camera!, binding };
+    const { camera, grant } = await authorizeOnCamera(this.facts, caller, cameraId, object, action);
+    return { camera, binding: grant };
   }
 
   /** decideRecordingAccess over fresh facts; a denial is audited and thrown. */
